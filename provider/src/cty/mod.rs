@@ -1,0 +1,33 @@
+//! The cty type and value model that Terraform uses on the wire, with exact codecs.
+//!
+//! Values are decoded *against a type* (never by sniffing): the schema decides whether an
+//! array is a list, a set or a tuple, and whether a slot is `dynamic`. Numbers keep
+//! arbitrary precision; unknown values keep the refinements Terraform sends.
+
+mod types;
+mod value;
+mod path;
+mod number;
+pub mod msgpack;
+pub mod json;
+
+pub use number::Number;
+pub use path::{Path, PathStep};
+pub use types::{Type, TypeError};
+pub use value::{Refinements, Value};
+
+/// Why bytes could not be decoded as a value of the expected type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", if path.is_root() { String::new() } else { format!("{path}: ") })]
+pub struct DecodeError {
+    pub path: Path,
+    pub message: String,
+}
+
+/// Why a value could not be encoded as the given type (a value that does not conform).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", if path.is_root() { String::new() } else { format!("{path}: ") })]
+pub struct EncodeError {
+    pub path: Path,
+    pub message: String,
+}

@@ -1,0 +1,16 @@
+//! The resource framework: schema builder, plan rules, diagnostics, private state,
+//! timeouts, and the traits resources and data sources implement.
+
+pub mod diag;
+pub mod plan;
+pub mod private;
+pub mod resource;
+pub mod schema;
+pub mod timeouts;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use private::Private;
+pub use resource::{Applied, Context, DataSource, Plan, Read, Resource};
+pub use schema::{Attribute, Block, Mode, Nesting, NestedBlock, Schema};
+pub mod registry;
+pub use registry::Registry;

@@ -1,0 +1,26 @@
+//! The provider's resources and data sources.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use crate::framework::Registry;
+
+/// Everything this build of the provider offers.
+pub fn registry() -> Registry {
+    let registry = Registry::default();
+    #[cfg(feature = "conformance")]
+    let registry = conformance::register(registry);
+    registry
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schemas_pass_terraforms_rules() {
+        let problems = super::registry().schema_problems();
+        assert!(problems.is_empty(), "schema problems: {problems:#?}");
+        let mut provider = Vec::new();
+        crate::config::schema().block.check_internal(&crate::cty::Path::root(), &mut provider);
+        assert!(provider.is_empty(), "provider schema problems: {provider:#?}");
+    }
+}
