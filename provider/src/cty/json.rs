@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
-use unicode_normalization::UnicodeNormalization;
 
-use super::{DecodeError, EncodeError, Number, Path, Type, Value};
+use super::{DecodeError, EncodeError, Number, Path, Trail, Type, Value};
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let json: Json = serde_json::from_slice(bytes).map_err(|e| DecodeError { path: Path::root(), message: format!("invalid JSON: {e}") })?;
@@ -17,15 +16,15 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     Ok(serde_json::to_vec(&encode_value(value, ty)?).expect("JSON value always serialises"))
 }
 
-fn fail<T>(path: &Path, message: impl Into<String>) -> Result<T, DecodeError> {
-    Err(DecodeError { path: path.clone(), message: message.into() })
+fn fail<T>(path: &Trail, message: impl Into<String>) -> Result<T, DecodeError> {
+    Err(DecodeError { path: path.to_path(), message: message.into() })
 }
 
 pub fn decode_value(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
-    from_json(json, ty, &Path::root())
+    from_json(json, ty, &Trail::Root)
 }
 
-fn from_json(json: &Json, ty: &Type, path: &Path) -> Result<Value, DecodeError> {
+fn from_json(json: &Json, ty: &Type, path: &Trail) -> Result<Value, DecodeError> {
     if json.is_null() {
         return Ok(Value::Null);
     }
@@ -34,12 +33,12 @@ fn from_json(json: &Json, ty: &Type, path: &Path) -> Result<Value, DecodeError> 
             let (Some(type_json), Some(inner)) = (json.get("type"), json.get("value")) else {
                 return fail(path, "a dynamic value must be an object with \"type\" and \"value\"");
             };
-            let concrete = Type::from_json(type_json).map_err(|e| DecodeError { path: path.clone(), message: e.to_string() })?;
+            let concrete = Type::from_json(type_json).map_err(|e| DecodeError { path: path.to_path(), message: e.to_string() })?;
             Ok(Value::Dynamic(concrete.clone(), Box::new(from_json(inner, &concrete, path)?)))
         }
         // cty converts primitive JSON tokens between primitive types, as HCL does.
         Type::String => match json {
-            Json::String(s) => Ok(Value::String(s.nfc().collect())),
+            Json::String(s) => Ok(Value::String(super::nfc(s))),
             Json::Number(n) => Ok(Value::String(n.to_string())),
             Json::Bool(b) => Ok(Value::String(b.to_string())),
             _ => fail(path, "a string is required"),
@@ -50,7 +49,7 @@ fn from_json(json: &Json, ty: &Type, path: &Path) -> Result<Value, DecodeError> 
                 Json::String(s) => s.clone(),
                 _ => return fail(path, "a number is required"),
             };
-            Number::parse(&text).map(Value::Number).map_err(|e| DecodeError { path: path.clone(), message: e.to_string() })
+            Number::parse(&text).map(Value::Number).map_err(|e| DecodeError { path: path.to_path(), message: e.to_string() })
         }
         Type::Bool => match json {
             Json::Bool(b) => Ok(Value::Bool(*b)),
@@ -81,7 +80,7 @@ fn from_json(json: &Json, ty: &Type, path: &Path) -> Result<Value, DecodeError> 
             let Json::Object(entries) = json else { return fail(path, format!("a {ty} is required")) };
             let mut out = BTreeMap::new();
             for (key, item) in entries {
-                let key: String = key.nfc().collect();
+                let key = super::nfc(key);
                 let value = from_json(item, element, &path.key(&key))?;
                 out.insert(key, value);
             }
@@ -107,11 +106,11 @@ fn from_json(json: &Json, ty: &Type, path: &Path) -> Result<Value, DecodeError> 
 }
 
 pub fn encode_value(value: &Value, ty: &Type) -> Result<Json, EncodeError> {
-    to_json(value, ty, &Path::root())
+    to_json(value, ty, &Trail::Root)
 }
 
-fn to_json(value: &Value, ty: &Type, path: &Path) -> Result<Json, EncodeError> {
-    let err = |message: String| EncodeError { path: path.clone(), message };
+fn to_json(value: &Value, ty: &Type, path: &Trail) -> Result<Json, EncodeError> {
+    let err = |message: String| EncodeError { path: path.to_path(), message };
     Ok(match (value, ty) {
         (Value::Null, _) => Json::Null,
         (Value::Unknown(_), _) => return Err(err("an unknown value has no JSON form".into())),

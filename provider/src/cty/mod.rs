@@ -13,6 +13,7 @@ pub mod json;
 
 pub use number::Number;
 pub use path::{Path, PathStep};
+pub(crate) use path::Trail;
 pub use types::{Type, TypeError};
 pub use value::{Refinements, Value};
 
@@ -30,4 +31,14 @@ pub struct DecodeError {
 pub struct EncodeError {
     pub path: Path,
     pub message: String,
+}
+
+/// Terraform normalises every string to NFC on decode; so do we, skipping the (costly)
+/// rewrite for the common case of text that already is.
+pub(crate) fn nfc(text: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text.to_owned(),
+        _ => text.nfc().collect(),
+    }
 }

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use rmpv::Value as Mp;
-use unicode_normalization::UnicodeNormalization;
 
-use super::{DecodeError, EncodeError, Number, Path, Refinements, Type, Value};
+use super::{DecodeError, EncodeError, Number, Path, Refinements, Trail, Type, Value};
 
 /// Extension code of a refined unknown (Terraform >= 1.6); any other code is a plain unknown.
 const REFINED_UNKNOWN: i8 = 12;
@@ -19,17 +18,17 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     if !rest.is_empty() {
         return Err(DecodeError { path: Path::root(), message: format!("{} bytes after the value", rest.len()) });
     }
-    from_tree(&tree, ty, &Path::root())
+    from_tree(&tree, ty, &Trail::Root)
 }
 
-fn fail<T>(path: &Path, message: impl Into<String>) -> Result<T, DecodeError> {
-    Err(DecodeError { path: path.clone(), message: message.into() })
+fn fail<T>(path: &Trail, message: impl Into<String>) -> Result<T, DecodeError> {
+    Err(DecodeError { path: path.to_path(), message: message.into() })
 }
 
-fn from_tree(tree: &Mp, ty: &Type, path: &Path) -> Result<Value, DecodeError> {
+fn from_tree(tree: &Mp, ty: &Type, path: &Trail) -> Result<Value, DecodeError> {
     match tree {
         Mp::Nil => return Ok(Value::Null),
-        Mp::Ext(code, payload) => return Ok(Value::Unknown(refinements(*code, payload))),
+        Mp::Ext(code, payload) => return Ok(Value::Unknown(Box::new(refinements(*code, payload)))),
         _ => {}
     }
     match ty {
@@ -41,7 +40,7 @@ fn from_tree(tree: &Mp, ty: &Type, path: &Path) -> Result<Value, DecodeError> {
                 Mp::String(s) => s.as_bytes(),
                 _ => return fail(path, "a dynamic value's type must be JSON bytes"),
             };
-            let concrete = Type::from_json_bytes(type_bytes).map_err(|e| DecodeError { path: path.clone(), message: e.to_string() })?;
+            let concrete = Type::from_json_bytes(type_bytes).map_err(|e| DecodeError { path: path.to_path(), message: e.to_string() })?;
             if concrete == Type::Dynamic {
                 return fail(path, "a dynamic value's type must be concrete");
             }
@@ -49,12 +48,12 @@ fn from_tree(tree: &Mp, ty: &Type, path: &Path) -> Result<Value, DecodeError> {
         }
         Type::String => match tree {
             Mp::String(s) => match s.as_str() {
-                Some(text) => Ok(Value::String(text.nfc().collect())),
+                Some(text) => Ok(Value::String(super::nfc(text))),
                 None => fail(path, "string is not valid UTF-8"),
             },
             _ => fail(path, "a string is required"),
         },
-        Type::Number => number(tree).map(Value::Number).ok_or_else(|| DecodeError { path: path.clone(), message: "a number is required".into() }),
+        Type::Number => number(tree).map(Value::Number).ok_or_else(|| DecodeError { path: path.to_path(), message: "a number is required".into() }),
         Type::Bool => match tree {
             Mp::Boolean(b) => Ok(Value::Bool(*b)),
             _ => fail(path, "a bool is required"),
@@ -104,13 +103,13 @@ fn from_tree(tree: &Mp, ty: &Type, path: &Path) -> Result<Value, DecodeError> {
     }
 }
 
-fn string_keyed<'t>(tree: &'t Mp, path: &Path) -> Result<Vec<(String, &'t Mp)>, DecodeError> {
+fn string_keyed<'t>(tree: &'t Mp, path: &Trail) -> Result<Vec<(String, &'t Mp)>, DecodeError> {
     let Mp::Map(entries) = tree else { return fail(path, "a map or object is required") };
     entries
         .iter()
         .map(|(k, v)| match k {
             Mp::String(s) => match s.as_str() {
-                Some(key) => Ok((key.nfc().collect(), v)),
+                Some(key) => Ok((super::nfc(key), v)),
                 None => fail(path, "a key is not valid UTF-8"),
             },
             _ => fail(path, "keys must be strings"),
@@ -158,12 +157,12 @@ fn refinements(code: i8, payload: &[u8]) -> Refinements {
 /// Encodes a value of type `ty`. Deterministic: map and object keys are sorted.
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
-    write(&mut out, value, ty, &Path::root())?;
+    write(&mut out, value, ty, &Trail::Root)?;
     Ok(out)
 }
 
-fn mismatch<T>(path: &Path, ty: &Type, value: &Value) -> Result<T, EncodeError> {
-    Err(EncodeError { path: path.clone(), message: format!("a {ty} is required, not {}", shape(value)) })
+fn mismatch<T>(path: &Trail, ty: &Type, value: &Value) -> Result<T, EncodeError> {
+    Err(EncodeError { path: path.to_path(), message: format!("a {ty} is required, not {}", shape(value)) })
 }
 
 fn shape(value: &Value) -> &'static str {
@@ -187,7 +186,7 @@ fn io<T, E: std::fmt::Debug>(r: Result<T, E>) {
     r.expect("writing msgpack into memory");
 }
 
-fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Path) -> Result<(), EncodeError> {
+fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Trail) -> Result<(), EncodeError> {
     use rmp::encode as w;
     match (value, ty) {
         (Value::Null, _) => io(w::write_nil(out)),
@@ -208,7 +207,7 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Path) -> Result<(),
         }
         (Value::Tuple(items), Type::Tuple(elements)) => {
             if items.len() != elements.len() {
-                return Err(EncodeError { path: path.clone(), message: format!("a tuple of {} elements is required ({} given)", elements.len(), items.len()) });
+                return Err(EncodeError { path: path.to_path(), message: format!("a tuple of {} elements is required ({} given)", elements.len(), items.len()) });
             }
             io(w::write_array_len(out, len32(items.len(), path)?));
             for (i, (item, t)) in items.iter().zip(elements).enumerate() {
@@ -224,7 +223,7 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Path) -> Result<(),
         }
         (Value::Object(items), Type::Object(attrs)) => {
             if let Some(extra) = items.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(EncodeError { path: path.clone(), message: format!("unsupported attribute {extra:?}") });
+                return Err(EncodeError { path: path.to_path(), message: format!("unsupported attribute {extra:?}") });
             }
             // Terraform requires every attribute; absent ones are null.
             io(w::write_map_len(out, len32(attrs.len(), path)?));
@@ -238,8 +237,8 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Path) -> Result<(),
     Ok(())
 }
 
-fn len32(len: usize, path: &Path) -> Result<u32, EncodeError> {
-    u32::try_from(len).map_err(|_| EncodeError { path: path.clone(), message: "collection too large for msgpack".into() })
+fn len32(len: usize, path: &Trail) -> Result<u32, EncodeError> {
+    u32::try_from(len).map_err(|_| EncodeError { path: path.to_path(), message: "collection too large for msgpack".into() })
 }
 
 /// cty's rule: an integer if it is one that fits, a float64 if that holds it exactly,

@@ -60,12 +60,16 @@ impl Number {
         let negative = bits >> 63 == 1;
         let exponent = ((bits >> 52) & 0x7ff) as i64;
         let fraction = bits & ((1u64 << 52) - 1);
-        // value = mantissa * 2^power
-        let (mantissa, power) = if exponent == 0 {
+        // value = mantissa * 2^power, with the mantissa made odd so the decimal below has
+        // no trailing zeros to strip (normalising big decimals is the costly part).
+        let (mut mantissa, mut power) = if exponent == 0 {
             (fraction, -1074)
         } else {
             (fraction | (1u64 << 52), exponent - 1075)
         };
+        let zeros = mantissa.trailing_zeros();
+        mantissa >>= zeros;
+        power += i64::from(zeros);
         let mut digits = BigInt::from(mantissa);
         if negative {
             digits = -digits;
@@ -77,7 +81,7 @@ impl Number {
             let k = (-power) as u32;
             BigDecimal::new(digits * BigInt::from(5u32).pow(k), i64::from(k))
         };
-        Some(Number(Repr::Finite(decimal.normalized())))
+        Some(Number(Repr::Finite(decimal)))
     }
 
     pub fn parse(text: &str) -> Result<Number, NumberError> {

@@ -53,3 +53,48 @@ impl fmt::Display for Path {
         Ok(())
     }
 }
+
+/// A path under construction while walking a value, borrowed from the caller's frames so
+/// that walking costs nothing; it becomes a [`Path`] only when an error needs one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trail<'a> {
+    Root,
+    Attr(&'a Trail<'a>, &'a str),
+    Key(&'a Trail<'a>, &'a str),
+    Index(&'a Trail<'a>, i64),
+}
+
+impl<'a> Trail<'a> {
+    pub fn attr(&'a self, name: &'a str) -> Trail<'a> {
+        Trail::Attr(self, name)
+    }
+    pub fn key(&'a self, key: &'a str) -> Trail<'a> {
+        Trail::Key(self, key)
+    }
+    pub fn index(&'a self, index: i64) -> Trail<'a> {
+        Trail::Index(self, index)
+    }
+    pub fn to_path(&self) -> Path {
+        let mut steps = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                Trail::Root => break,
+                Trail::Attr(parent, name) => {
+                    steps.push(PathStep::Attr(name.to_string()));
+                    at = parent;
+                }
+                Trail::Key(parent, key) => {
+                    steps.push(PathStep::Key(key.to_string()));
+                    at = parent;
+                }
+                Trail::Index(parent, i) => {
+                    steps.push(PathStep::Index(*i));
+                    at = parent;
+                }
+            }
+        }
+        steps.reverse();
+        Path(steps)
+    }
+}

@@ -28,7 +28,8 @@ impl Refinements {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    Unknown(Refinements),
+    /// Boxed: refinements are rare and large, and every value would pay for their size.
+    Unknown(Box<Refinements>),
     Bool(bool),
     Number(Number),
     String(String),
@@ -42,7 +43,7 @@ pub enum Value {
 
 impl Value {
     pub fn unknown() -> Value {
-        Value::Unknown(Refinements::default())
+        Value::Unknown(Box::default())
     }
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())

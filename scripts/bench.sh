@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks: prints figures (medians and ratios), asserts nothing. `make bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== protocol (handshake, GetSchema, msgpack throughput)"
+cargo bench -p terraform-provider-aqemia --bench protocol
+
+echo "== terraform plan at scale"
+# The conformance resource is test-only, so this optimised build carries the feature.
+cargo build --release -p terraform-provider-aqemia --features conformance
+terraform_bin="${AQEMIA_BENCH_TERRAFORM:-$(command -v terraform || true)}"
+if [[ -z "$terraform_bin" && -x .tools/bin/terraform-current ]]; then
+  terraform_bin=.tools/bin/terraform-current
+fi
+python3 benches/plan_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
+  --count "${AQEMIA_BENCH_COUNT:-200}" --runs "${AQEMIA_BENCH_RUNS:-5}"
