@@ -137,3 +137,24 @@ resource "aqemia_conformance" "a" {
     a = tf.attrs("aqemia_conformance.a")
     assert a["tier"] == "premium" and a["summary"] == "timed/premium"
     tf.assert_no_changes()
+
+
+def test_destroy_plan_reaches_the_provider(tf):
+    tf.write(PROVIDER_BLOCK + """
+resource "aqemia_conformance" "a" {
+  name = "keep-me"
+  tier = "protected"
+}
+""")
+    tf.init()
+    tf.apply()
+    proc = tf.run("plan", "-destroy", "-no-color", "-input=false")
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert "will be destroyed" in out
+    if '"terraform_version":"1.0.' in tf.version.replace(" ", ""):
+        # Terraform 1.0 plans destroys without asking the provider.
+        assert "Protected object will be deleted" not in out
+    else:
+        assert "Protected object will be deleted" in out
+    tf.destroy()
+    assert list(tf.store.glob("*.json")) == []

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -51,3 +52,41 @@ data "aqemia_conformance" "x" {
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_interrupt_is_left_to_terraform(provider_bin, tmp_path):
+    """SIGINT reaches the whole process group; the provider must survive it mid-apply."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "TMPDIR": str(tmp_path),
+        "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        "PLUGIN_PROTOCOL_VERSIONS": "5,6",
+        "PLUGIN_CLIENT_CERT": "-----BEGIN CERTIFICATE-----\n",
+    }
+    proc = subprocess.Popen([str(provider_bin)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline().strip()
+        core, app, network, address, protocol, cert = line.split("|")
+        assert (core, app, network, protocol) == ("1", "5", "unix", "grpc")
+        assert os.path.exists(address)
+        assert len(cert) > 50 and "=" not in cert  # base64 DER without padding
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the provider died on SIGINT"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_terraform_shuts_the_provider_down_gracefully(tf):
+    tf.write(PROVIDER_BLOCK + """
+data "aqemia_conformance" "x" {
+  input = "graceful"
+}
+""")
+    tf.init()
+    proc = tf.run("plan", "-no-color", "-input=false", env={"TF_LOG": "debug"})
+    log = proc.stderr
+    assert "plugin exited" in log or "plugin process exited" in log, log[-3000:]
+    assert "failed to exit gracefully" not in log
+    assert "stdio service not available" not in log

@@ -75,6 +75,10 @@ pub trait Resource: Send + Sync + 'static {
     /// Refines the plan after the built-in rules. Must be deterministic.
     async fn plan(&self, _ctx: &Context, _plan: &mut Plan) {}
 
+    /// Looks at a planned destroy (Terraform 1.3 and newer ask), to warn about what will be
+    /// kept or lost. An error here stops the destroy before anything is touched.
+    async fn plan_destroy(&self, _ctx: &Context, _prior: &Value, _diags: &mut Diagnostics) {}
+
     async fn create(&self, ctx: &Context, planned: Value, private: Private) -> Applied;
 
     async fn read(&self, ctx: &Context, state: Value, private: Private) -> Read;

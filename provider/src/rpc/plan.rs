@@ -25,9 +25,14 @@ async fn plan(registry: &Registry, ctx: &Context, request: &pb::plan_resource_ch
 
     // Destroy (Terraform >= 1.3 asks): nothing to decide, keep the private state for apply.
     if proposed.is_null() {
+        let mut diags = Diagnostics::new();
+        if !prior.is_null() {
+            entry.implementation.plan_destroy(ctx, &prior, &mut diags).await;
+        }
         return Ok(pb::plan_resource_change::Response {
             planned_state: Some(wire::encode(&Value::Null, ty, "planned state")?),
             planned_private: request.prior_private.clone(),
+            diagnostics: wire::diagnostics(&diags),
             ..Default::default()
         });
     }

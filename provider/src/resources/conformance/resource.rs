@@ -141,6 +141,16 @@ impl Resource for Conformance {
         }
     }
 
+    async fn plan_destroy(&self, _ctx: &Context, prior: &Value, diags: &mut Diagnostics) {
+        if prior.get("tier").and_then(Value::as_str) == Some("protected") {
+            diags.attribute_warning(
+                &Path::root().attr("tier"),
+                "Protected object will be deleted",
+                "This conformance object has tier \"protected\"; its data goes with it.",
+            );
+        }
+    }
+
     async fn create(&self, ctx: &Context, planned: Value, mut private: Private) -> Applied {
         let limit = TIMEOUTS.resolve(&planned, Operation::Create);
         let outcome = tokio::time::timeout(limit, async {
