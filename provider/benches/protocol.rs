@@ -37,7 +37,8 @@ fn handshake_ms(runs: usize) -> f64 {
             BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("handshake line");
             let elapsed = start.elapsed().as_secs_f64() * 1e3;
             assert!(line.starts_with("1|5|unix|"), "unexpected handshake {line:?}");
-            let _ = child.kill();
+            // SIGTERM lets the provider remove its socket directory.
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
             let _ = child.wait();
             elapsed
         })

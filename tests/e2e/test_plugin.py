@@ -73,9 +73,13 @@ def test_interrupt_is_left_to_terraform(provider_bin, tmp_path):
         proc.send_signal(signal.SIGINT)
         time.sleep(0.5)
         assert proc.poll() is None, "the provider died on SIGINT"
+        # SIGTERM stops it cleanly: the socket and its private directory are gone.
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+        assert not os.path.exists(os.path.dirname(address))
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_terraform_shuts_the_provider_down_gracefully(tf):

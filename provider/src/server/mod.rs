@@ -76,6 +76,7 @@ pub async fn serve(registry: Registry) -> anyhow::Result<()> {
     }
 
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel(1);
+    stop_on_sigterm(shutdown_tx.clone())?;
     let router = routes(builder, registry, Some(shutdown_tx)).await;
 
     // The one line Terraform reads; nothing else may precede it on stdout.
@@ -125,10 +126,15 @@ pub async fn serve_debug(registry: Registry) -> anyhow::Result<()> {
     println!("Provider started. To attach Terraform, set this in the shell that runs Terraform:\n");
     println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
     println!("Press Ctrl-C to stop the provider.");
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let (stop_tx, mut stop_rx) = mpsc::channel(1);
+    stop_on_sigterm(stop_tx)?;
+    let stopped = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = stop_rx.recv() => {}
+        }
     };
-    router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), ctrl_c).await.context("serving gRPC")?;
+    router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), stopped).await.context("serving gRPC")?;
     drop(socket);
     Ok(())
 }
@@ -155,6 +161,18 @@ fn ignore_interrupts() -> anyhow::Result<()> {
     tokio::spawn(async move {
         while interrupts.recv().await.is_some() {
             log::debug("ignoring SIGINT: Terraform stops the provider itself");
+        }
+    });
+    Ok(())
+}
+
+/// SIGTERM (a supervisor, or a developer ending debug mode) stops like Shutdown does, so the
+/// socket directory is removed.
+fn stop_on_sigterm(stop: mpsc::Sender<()>) -> anyhow::Result<()> {
+    let mut terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    tokio::spawn(async move {
+        if terms.recv().await.is_some() {
+            let _ = stop.send(()).await;
         }
     });
     Ok(())
