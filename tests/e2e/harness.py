@@ -8,23 +8,27 @@ from decimal import Decimal
 from pathlib import Path
 
 PROVIDER_VERSION = "0.1.0"
-ADDRESS = "registry.terraform.io/aqemia/aqemia"
+# OpenTofu resolves `aqemia/aqemia` on its own registry host.
+HOSTS = ("registry.terraform.io", "registry.opentofu.org")
 
 
 def install_into_mirror(mirror: Path, binary: Path, version: str = PROVIDER_VERSION) -> Path:
-    """Unpacked filesystem-mirror layout that `terraform init` reads offline."""
-    target = mirror / ADDRESS / version / "linux_amd64"
-    target.mkdir(parents=True, exist_ok=True)
-    dest = target / f"terraform-provider-aqemia_v{version}"
-    shutil.copy2(binary, dest)
+    """Unpacked filesystem-mirror layout that `terraform init` reads offline, under the
+    registry host of Terraform and of OpenTofu."""
+    for host in HOSTS:
+        target = mirror / host / "aqemia" / "aqemia" / version / "linux_amd64"
+        target.mkdir(parents=True, exist_ok=True)
+        dest = target / f"terraform-provider-aqemia_v{version}"
+        shutil.copy2(binary, dest)
     return dest
 
 
 def write_cli_config(path: Path, mirror: Path) -> Path:
+    hosts = ", ".join(f'"{host}/aqemia/*"' for host in HOSTS)
     path.write_text(
         "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/aqemia/*"]\n  }}\n'
-        '  direct {\n    exclude = ["registry.terraform.io/aqemia/*"]\n  }\n'
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = [{hosts}]\n  }}\n'
+        f"  direct {{\n    exclude = [{hosts}]\n  }}\n"
         "}\n"
     )
     return path

@@ -1,5 +1,6 @@
 """The whole resource lifecycle through the real Terraform CLI, on every Terraform listed."""
 
+import base64
 import json
 from decimal import Decimal
 
@@ -55,6 +56,12 @@ def full(text="first", replace_key="r1"):
     return PROVIDER_BLOCK + FULL.format(text=text, replace_key=replace_key)
 
 
+def private_state(tf, name):
+    raw = json.loads((tf.dir / "terraform.tfstate").read_text())
+    [resource] = [r for r in raw["resources"] if r["type"] == "aqemia_conformance" and r["name"] == name]
+    return json.loads(base64.b64decode(resource["instances"][0]["private"]))
+
+
 def store_ids(tf):
     return sorted(p.stem for p in tf.store.glob("*.json"))
 
@@ -90,6 +97,8 @@ def test_full_lifecycle(tf):
     b = tf.attrs("aqemia_conformance.a")
     assert (b["id"], b["created_at"], b["str"], b["revision"]) == (a["id"], a["created_at"], "second", 2)
     tf.assert_no_changes()
+    # Private state travels plan -> apply -> state -> refresh untouched by the user.
+    assert private_state(tf, "a") == {"generation": 2}
 
     # Replacement: a new object, the old one deleted.
     tf.write(full(text="second", replace_key="r2"))
@@ -166,7 +175,7 @@ def test_schema_json(tf):
     tf.write(PROVIDER_BLOCK)
     tf.init()
     schema = json.loads(tf.run("providers", "schema", "-json").stdout)
-    provider = schema["provider_schemas"]["registry.terraform.io/aqemia/aqemia"]
+    [provider] = [v for k, v in schema["provider_schemas"].items() if k.endswith("/aqemia/aqemia")]
     attrs = provider["provider"]["block"]["attributes"]
     assert attrs["secret_key"]["sensitive"] is True
     assert "AWS_REGION" in attrs["region"]["description"]

@@ -114,14 +114,17 @@ pub async fn serve_debug(registry: Registry) -> anyhow::Result<()> {
     let socket = SocketDir::create()?;
     let listener = UnixListener::bind(socket.path()).with_context(|| format!("listening on {}", socket.path().display()))?;
     let router = routes(Server::builder(), registry, None).await;
+    let attach = serde_json::json!({
+        "Protocol": "grpc",
+        "ProtocolVersion": APP_PROTOCOL,
+        "Pid": std::process::id(),
+        "Test": true,
+        "Addr": {"Network": "unix", "String": socket.path().display().to_string()},
+    });
+    // OpenTofu knows the same provider under its own registry host.
     let reattach = serde_json::json!({
-        crate::PROVIDER_ADDRESS: {
-            "Protocol": "grpc",
-            "ProtocolVersion": APP_PROTOCOL,
-            "Pid": std::process::id(),
-            "Test": true,
-            "Addr": {"Network": "unix", "String": socket.path().display().to_string()},
-        }
+        crate::PROVIDER_ADDRESS: attach,
+        crate::PROVIDER_ADDRESS.replace("registry.terraform.io", "registry.opentofu.org"): attach,
     });
     println!("Provider started. To attach Terraform, set this in the shell that runs Terraform:\n");
     println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
