@@ -11,7 +11,7 @@ mod number;
 pub mod msgpack;
 pub mod json;
 
-pub use number::Number;
+pub use number::{Number, NumberError};
 pub use path::{Path, PathStep};
 pub(crate) use path::Trail;
 pub use types::{Type, TypeError};

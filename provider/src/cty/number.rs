@@ -91,8 +91,9 @@ impl Number {
             "-Inf" | "-inf" | "-Infinity" => return Ok(Number::infinity(false)),
             _ => {}
         }
-        // BigDecimal accepts forms cty does not (e.g. empty exponent); a digit is required.
-        if !trimmed.bytes().any(|b| b.is_ascii_digit()) {
+        // BigDecimal accepts forms Go's big.ParseFloat (cty) rejects: digit separators, and
+        // no digit at all.
+        if trimmed.contains('_') || !trimmed.bytes().any(|b| b.is_ascii_digit()) {
             return Err(NumberError(text.to_string()));
         }
         let decimal = BigDecimal::from_str(trimmed).map_err(|_| NumberError(text.to_string()))?.normalized();
@@ -270,5 +271,49 @@ mod tests {
         assert!(Number::parse("abc").is_err());
         assert!(Number::parse("").is_err());
         assert!(Number::parse("1..2").is_err());
+        assert!(Number::parse("1_000").is_err());
+        assert!(Number::parse("1e").is_err());
+        assert!(Number::parse("NaN").is_err());
+        // Far beyond any float: refused rather than printed as thousands of digits.
+        assert!(Number::parse("1e5000").is_err());
+    }
+
+    #[test]
+    fn accepts_what_go_parses() {
+        assert_eq!(Number::parse(".5").unwrap().to_string(), "0.5");
+        assert_eq!(Number::parse("+1E+3").unwrap(), Number::from(1000));
+        assert_eq!(Number::parse("-0").unwrap(), Number::from(0));
+        assert_eq!(Number::parse("-Inf").unwrap(), Number::infinity(false));
+        assert_eq!(Number::parse("+Inf").unwrap().to_string(), "+Inf");
+    }
+
+    #[test]
+    fn integers_convert_only_when_exact() {
+        assert_eq!(Number::parse("42.0").unwrap().to_i64(), Some(42));
+        assert_eq!(Number::parse("42.5").unwrap().to_i64(), None);
+        assert_eq!(Number::from(u64::MAX).to_i64(), None);
+        assert_eq!(Number::from(u64::MAX).to_u64(), Some(u64::MAX));
+        assert_eq!(Number::from(-1).to_u64(), None);
+        assert!(Number::parse("1e30").unwrap().is_integer());
+        assert!(!Number::infinity(true).is_integer());
+        assert_eq!(Number::infinity(true).to_i64(), None);
+    }
+
+    #[test]
+    fn order_and_hash_are_numeric() {
+        use std::collections::hash_map::DefaultHasher;
+        let hash = |n: &Number| {
+            let mut h = DefaultHasher::new();
+            n.hash(&mut h);
+            h.finish()
+        };
+        let a = Number::parse("1.50").unwrap();
+        let b = Number::from_f64_exact(1.5).unwrap();
+        assert_eq!(hash(&a), hash(&b));
+        assert_eq!(hash(&Number::from(10)), hash(&Number::parse("1e1").unwrap()));
+        let mut sorted = [Number::infinity(true), Number::from(2), Number::parse("-1e400").unwrap(), Number::infinity(false)];
+        sorted.sort();
+        assert_eq!(sorted.iter().map(ToString::to_string).collect::<Vec<_>>()[..2], ["-Inf".to_string(), format!("-1{}", "0".repeat(400))]);
+        assert!(Number::from(2) < Number::infinity(true));
     }
 }
