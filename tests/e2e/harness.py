@@ -84,6 +84,12 @@ class Terraform:
         code, out = self.plan_exit(env=env)
         assert code == 0, f"expected no changes, got:\n{out}"
 
+    def planned_resource_actions(self, env=None):
+        """Saved plan's actions per resource address, e.g. {"aqemia_conformance.a": ["no-op"]}."""
+        self.run("plan", "-input=false", "-no-color", "-out=tfplan", env=env)
+        plan = json.loads(self.run("show", "-json", "tfplan", env=env).stdout)
+        return {rc["address"]: rc["change"]["actions"] for rc in plan.get("resource_changes", [])}
+
     def state(self, env=None):
         proc = self.run("show", "-json", "-no-color", env=env)
         # Decimal keeps numbers exact, so precision loss in the provider cannot hide.

