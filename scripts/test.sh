@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test, one command (`make test`):
-#   1. scripts/install-tools.sh (seconds once cached)
+#   1. scripts/install-tools.sh and scripts/k8s-testbed.sh build (seconds once cached)
 #   2. cargo test for the workspace, with the test-only `conformance` feature, and the fuzz
 #      crate's replay of its seeds
 #   3. the provider binary with `conformance`, then pytest tests/e2e against it, each test once
@@ -25,6 +25,11 @@ tools="$(cd "$tools" && pwd)"
 export PATH="$tools/bin:$tools/venv/bin:$PATH" VIRTUAL_ENV="$tools/venv"
 
 [[ -d tests/e2e ]] || die "tests/e2e does not exist: the end-to-end suite is missing"
+
+# A real kube-apiserver, etcd, controller manager, scheduler and kwok for the cluster tests;
+# built once from the Go module proxy (about 15 minutes cold), started by the tests.
+step "k8s test bed (scripts/k8s-testbed.sh build)"
+scripts/k8s-testbed.sh build
 
 step "cargo test --workspace --features terraform-provider-aqemia/conformance"
 cargo test --workspace --features terraform-provider-aqemia/conformance

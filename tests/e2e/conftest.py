@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import Terraform, install_into_mirror, write_cli_config
+from kube import TestBed
 
 
 def _terraforms():
@@ -38,6 +39,14 @@ def provider_bin():
     assert path, "AQEMIA_PROVIDER_BIN must name the provider binary built with --features conformance"
     assert os.access(path, os.X_OK), f"provider binary {path} is missing or not executable"
     return Path(path).resolve()
+
+
+@pytest.fixture(scope="session")
+def kube():
+    """The Kubernetes test bed (scripts/k8s-testbed.sh), started once per session."""
+    bed = TestBed()
+    yield bed
+    bed.close()
 
 
 @pytest.fixture
