@@ -47,7 +47,8 @@ fuzz:
 tools:
 	scripts/install-tools.sh
 
-# `make sandbox` applies the quick start offline; `make sandbox DESTROY=1` destroys it.
+# `make sandbox` applies examples/manifests to the local Kubernetes test bed, offline;
+# `make sandbox DESTROY=1` destroys it and stops the test bed.
 sandbox:
 	scripts/sandbox.sh $(if $(filter 1,$(DESTROY)),destroy,)
 

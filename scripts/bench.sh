@@ -15,3 +15,7 @@ if [[ -z "$terraform_bin" && -x .tools/bin/terraform-current ]]; then
 fi
 python3 benches/plan_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
   --count "${AQEMIA_BENCH_COUNT:-200}" --runs "${AQEMIA_BENCH_RUNS:-5}"
+
+echo "== release engine: 300 objects against kubectl apply --server-side (Kubernetes test bed)"
+python3 benches/release_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
+  --runs "${AQEMIA_BENCH_RELEASE_RUNS:-3}"

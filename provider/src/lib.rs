@@ -4,12 +4,13 @@
 //! Layout: `cty` is the value model and its wire codecs; `framework` is what a resource
 //! implements (schema, plan rules, diagnostics); `rpc` is the protocol boundary, one module per
 //! RPC, and the only place that sees wire types; `server` is the go-plugin transport;
-//! `config` is the provider configuration; `release` is the engine that puts objects into a
-//! cluster; `resources` holds the resources themselves.
+//! `config` is the provider configuration; `k8s` reaches a cluster; `release` is the engine
+//! that puts objects into it; `resources` holds the resources themselves.
 
 pub mod config;
 pub mod cty;
 pub mod framework;
+pub mod k8s;
 pub mod proto;
 pub mod release;
 pub mod resources;

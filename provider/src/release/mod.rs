@@ -3,9 +3,15 @@
 //! waited on until healthy, recorded in an inventory so that objects dropped from the release
 //! are pruned, and uninstalled in reverse order.
 //!
-//! `object` names objects, `order` stages them, `health` judges them; the parts that talk to
-//! the API server build on these.
+//! `object` names objects, `manifest` parses them, `order` stages them, `health` judges them
+//! (all pure); `apply`, `wait` and `inventory` talk to the API server about one object or
+//! one record; `engine` runs whole releases.
 
+pub mod apply;
+pub mod engine;
 pub mod health;
+pub mod inventory;
+pub mod manifest;
 pub mod object;
 pub mod order;
+pub mod wait;

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+pub use crate::k8s::group_of;
+
 /// Names one Kubernetes object across API versions: the group (empty for the core group),
 /// kind, namespace (empty when cluster-scoped) and name.
 ///
@@ -65,11 +67,6 @@ impl ObjectKey {
             format!("{}.{}", self.kind, self.group)
         }
     }
-}
-
-/// The group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core group, "").
-pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
 fn required<'a>(document: &'a Value, field: &'static str, pointer: &str) -> Result<&'a str, ObjectError> {

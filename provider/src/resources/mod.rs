@@ -2,12 +2,13 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod manifests;
 
 use crate::framework::Registry;
 
 /// Everything this build of the provider offers.
 pub fn registry() -> Registry {
-    let registry = Registry::default();
+    let registry = Registry::default().resource(manifests::Manifests);
     #[cfg(feature = "conformance")]
     let registry = conformance::register(registry);
     registry
