@@ -284,3 +284,65 @@ def test_failed_upgrade_rolls_back_to_the_previous_objects(tf, kube):
     release(tf, kube, ns, good)
     tf.assert_no_changes()
     tf.destroy()
+
+
+WEBHOOK = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {{name: {ns}-guard}}
+webhooks:
+- name: guard.{ns}.example.com
+  clientConfig:
+    service: {{namespace: {ns}, name: {service}, path: /validate}}
+  rules:
+  - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}}
+  # Only objects nobody makes: the webhook must not stand in the way of other tests.
+  objectSelector: {{matchLabels: {{guarded-by: {ns}}}}}
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+"""
+
+SERVICE = """
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}}}
+spec:
+  selector: {{app: {name}}}
+  ports: [{{port: 443, targetPort: 8443}}]
+"""
+
+
+def test_webhooks_go_last_and_wait_for_their_service(tf, kube):
+    ns = unique_namespace()
+    docs = [
+        WEBHOOK.format(ns=ns, service="hook"),
+        NAMESPACE.format(ns=ns),
+        DEPLOYMENT.format(name="hook", replicas=1, extra=""),
+        SERVICE.format(name="hook"),
+    ]
+    release(tf, kube, ns, docs)
+    tf.init()
+    tf.apply()
+    # Applied last, after its Service had a ready endpoint.
+    webhook = kube.get("validatingwebhookconfiguration", f"{ns}-guard")
+    service_created = kube.get("service", "hook", ns)["metadata"]["creationTimestamp"]
+    assert webhook["metadata"]["creationTimestamp"] >= service_created
+    slices = json.loads(kube.kubectl("get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=hook", "-o", "json").stdout)
+    assert any(e.get("conditions", {}).get("ready") for s in slices["items"] for e in s.get("endpoints") or [])
+    tf.assert_no_changes()
+    tf.destroy()
+    assert kube.get("validatingwebhookconfiguration", f"{ns}-guard") is None
+
+
+def test_webhook_without_endpoints_times_out_naming_its_service(tf, kube):
+    ns = unique_namespace()
+    docs = [NAMESPACE.format(ns=ns), SERVICE.format(name="nobody"), WEBHOOK.format(ns=ns, service="nobody")]
+    release(tf, kube, ns, docs, extra='  timeouts {\n    create = "10s"\n  }')
+    tf.init()
+    proc = tf.apply(ok=False)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0
+    assert f"timed out waiting for webhook services to have ready endpoints: Service/{ns}/nobody (no ready endpoints)" in out, out
+    tf.destroy()
+    assert kube.get("validatingwebhookconfiguration", f"{ns}-guard") is None

@@ -78,7 +78,7 @@ pub async fn resolve_manifests(
     discovery: Option<&mut Discovery>,
 ) -> Result<Option<Vec<Manifest>>, ReleaseError> {
     let bodies = manifest::parse_documents(documents).map_err(document_error)?;
-    let crds = KnownScopes::from_crds(&bodies.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>());
+    let crds = KnownScopes::from_crds(bodies.iter().map(|(_, b)| b));
     let mut discovered = KnownScopes::default();
     if let Some(discovery) = discovery {
         for (document, body) in &bodies {
@@ -162,7 +162,7 @@ pub async fn install(
         if stage == Stage::Foundation {
             id.store(&client, &claimed).await.map_err(|e| fail(&applied, e.into()))?;
             // Custom resources need their CRDs served: wait, then ask discovery afresh.
-            let crds: Vec<Watched> = watched.iter().filter(|w| is_crd(&w.key)).map(|w| Watched { key: w.key.clone(), api: w.api.clone() }).collect();
+            let crds: Vec<Watched> = watched.iter().filter(|w| is_crd(&w.key)).cloned().collect();
             wait::until_healthy(&crds, options.deadline, cancel).await.map_err(|e| fail(&applied, e.into()))?;
             for manifest in batch.iter().filter(|m| is_crd(&m.key)) {
                 if let Some(group) = manifest.body.pointer("/spec/group").and_then(Value::as_str) {
@@ -172,17 +172,21 @@ pub async fn install(
         }
         if options.wait {
             wait::until_healthy(&watched, options.deadline, cancel).await.map_err(|e| fail(&applied, e.into()))?;
+            if stage == Stage::Webhooks {
+                let configurations: Vec<&Value> = batch.iter().map(|m| &m.body).collect();
+                let services = wait::webhook_services(&configurations);
+                wait::until_services_have_endpoints(&client, &services, options.deadline, cancel)
+                    .await
+                    .map_err(|e| fail(&applied, e.into()))?;
+            }
         }
     }
 
     // Objects that left the release.
     let stale: Vec<ObjectKey> = recorded.keys().filter(|k| !planned.contains_key(*k)).cloned().collect();
     if options.prune {
-        let (pruned, kept) = delete_objects(discovery, id, stale, options, cancel, false).await.map_err(|e| {
-            let mut still = applied.clone();
-            still.retain(|k, _| planned.contains_key(k) || recorded.contains_key(k));
-            fail(&still, e)
-        })?;
+        // On failure the stale objects stay in the inventory, so the next apply prunes again.
+        let (pruned, kept) = delete_objects(discovery, id, stale, options, cancel, false).await.map_err(|e| fail(&applied, e))?;
         installed.pruned = pruned;
         installed.kept = kept;
     }

@@ -78,9 +78,23 @@ impl Scopes for BuiltinScopes {
     }
 }
 
+/// Asks each source in turn; the first that knows answers.
+pub struct Chain<'a>(pub Vec<&'a dyn Scopes>);
+
+impl Scopes for Chain<'_> {
+    fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
+        self.0.iter().find_map(|s| s.namespaced(group, kind))
+    }
+}
+
+/// Scopes of kinds that are neither built in: declared by the release's CRDs, or learnt from
+/// discovery.
+#[derive(Default)]
+pub struct KnownScopes(pub BTreeMap<(String, String), bool>);
+
 impl KnownScopes {
     /// The scopes that CRDs among `bodies` declare.
-    pub fn from_crds(bodies: &[Value]) -> Self {
+    pub fn from_crds<'a>(bodies: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut out = BTreeMap::new();
         for body in bodies {
             let is_crd = body.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
@@ -95,20 +109,6 @@ impl KnownScopes {
         KnownScopes(out)
     }
 }
-
-/// Asks each source in turn; the first that knows answers.
-pub struct Chain<'a>(pub Vec<&'a dyn Scopes>);
-
-impl Scopes for Chain<'_> {
-    fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
-        self.0.iter().find_map(|s| s.namespaced(group, kind))
-    }
-}
-
-/// Scopes of kinds that are neither built in: declared by the release's CRDs, or learnt from
-/// discovery.
-#[derive(Default)]
-pub struct KnownScopes(pub BTreeMap<(String, String), bool>);
 
 impl Scopes for KnownScopes {
     fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
@@ -258,8 +258,8 @@ spec:
     fn custom_kinds_are_placed_by_their_crd_in_the_release() {
         let cr = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
         assert_eq!(parse(&[cr], &BuiltinScopes), vec![None]);
-        let bodies: Vec<Value> = parse_documents(&[CRD]).unwrap().into_iter().map(|(_, b)| b).collect();
-        let placed = parse(&[cr], &KnownScopes::from_crds(&bodies));
+        let bodies = parse_documents(&[CRD]).unwrap();
+        let placed = parse(&[cr], &KnownScopes::from_crds(bodies.iter().map(|(_, b)| b)));
         assert_eq!(placed[0].as_ref().unwrap().key.to_string(), "Widget.example.com/web/w");
     }
 
