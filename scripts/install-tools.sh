@@ -46,6 +46,9 @@ fi
 export CHECKPOINT_DISABLE=1
 # Terraform warns on stderr about a missing CLI config file; the checks below don't care.
 
+# shellcheck source=lib/go-module.sh
+source "$root/scripts/lib/go-module.sh"
+
 say() { printf '[install-tools] %s\n' "$*" >&2; }
 warn() { printf '[install-tools] WARNING: %s\n' "$*" >&2; }
 die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -125,11 +128,6 @@ fi
 # Go builds from the module proxy
 # ---------------------------------------------------------------------------------------------
 
-# The module's .info time as a pseudo-version timestamp: 2025-04-09T13:10:05Z -> 20250409131005.
-module_json_field() { # json-text field
-  python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
-}
-
 # Terraform's go.mod replaces its nested modules (remote-state backends, internal/legacy) with
 # local directories. The proxy's zip of a module leaves nested modules out, so `go install
 # ...@version` refuses and a plain build of the zip lacks them. The proxy serves each nested
@@ -140,7 +138,8 @@ fixup_terraform() { # src info-json
     warn "AQEMIA_TERRAFORM_COMMIT is needed to build Terraform $tf_current_version (the first 12 hex digits of its tag's commit)"
     return 1
   }
-  stamp="$(module_json_field "$(cat "$info")" Time | tr -dc '0-9' | cut -c1-14)"
+  # The .info time as a pseudo-version timestamp: 2025-04-09T13:10:05Z -> 20250409131005.
+  stamp="$(go_json_field "$(cat "$info")" Time | tr -dc '0-9' | cut -c1-14)"
   pv="v0.0.0-$stamp-$tf_current_commit"
   while IFS= read -r module; do
     (cd "$src" && go mod edit -dropreplace="$module" -require="$module@$pv")
@@ -163,25 +162,19 @@ fixup_godebug() { # src
 # Builds package $pkg of $module@v$version from a writable copy of the proxy's module source.
 go_build_tool() { # name module version pkg out ldflags fixup-function
   local name="$1" module="$2" version="$3" pkg="$4" out="$5" ldflags="$6" fixup="$7"
-  local src="$tools/src/$name-$version" log="$tools/logs/$name-$version.log" json dir info start
+  local src="$tools/src/$name-$version" log="$tools/logs/$name-$version.log" info start
   command -v go >/dev/null 2>&1 || { warn "go is not installed: cannot build $name"; return 1; }
   start=$SECONDS
-  say "building $name $version from the Go module proxy ($(go version | cut -d' ' -f3), -p $go_jobs, nice 19; log: $log)"
+  say "building $name $version from the Go module proxy ($(go version | cut -d' ' -f3), -p $go_jobs, nice 15; log: $log)"
   : >"$log"
-  json="$(cd / && GOFLAGS= GOWORK=off go mod download -json "$module@v$version" 2>>"$log")" || {
+  info="$(go_module_copy "$module" "v$version" "$src" 2>>"$log")" || {
     warn "go mod download $module@v$version failed:"; tail -20 "$log" >&2; return 1; }
-  dir="$(module_json_field "$json" Dir)"
-  info="$(module_json_field "$json" Info)"
-  rm -rf "$src"
-  mkdir -p "$tools/src" "$(dirname "$out")"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
+  mkdir -p "$(dirname "$out")"
   if [[ -n "$fixup" ]] && ! "$fixup" "$src" "$info" >>"$log" 2>&1; then
     warn "preparing $name failed:"; tail -20 "$log" >&2; return 1
   fi
   fixup_godebug "$src" >>"$log" 2>&1 || { warn "go.mod of $name does not load:"; tail -20 "$log" >&2; return 1; }
-  if ! (cd "$src" && GOFLAGS="-mod=mod -buildvcs=false" GOWORK=off \
-        nice -n 19 go build -p "$go_jobs" -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg") >>"$log" 2>&1; then
+  if ! go_build_in "$src" "$go_jobs" "$out.tmp" "$ldflags" "$pkg" >>"$log" 2>&1; then
     warn "go build of $name failed after $((SECONDS - start)) s:"; tail -30 "$log" >&2
     rm -f "$out.tmp"
     return 1

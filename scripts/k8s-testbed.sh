@@ -53,6 +53,9 @@ context=aqemia-testbed
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
 
+# shellcheck source=lib/go-module.sh
+source "$root/scripts/lib/go-module.sh"
+
 say() { printf '[k8s-testbed] %s\n' "$*" >&2; }
 die() { printf '[k8s-testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -68,10 +71,6 @@ lock() {
   fi
 }
 
-json_field() { # json-text field
-  python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
-}
-
 # ---------------------------------------------------------------------------------------------
 # build
 # ---------------------------------------------------------------------------------------------
@@ -84,38 +83,15 @@ built() { # dir stamp
 
 # Copies $module@$version from the module cache into a writable directory and prints its path.
 module_source() { # module version log
-  local module="$1" version="$2" log="$3" json dir src
-  json="$(cd / && GOFLAGS= GOWORK=off go mod download -json "$module@$version" 2>>"$log")" ||
-    die "go mod download $module@$version failed; see $log"
-  dir="$(json_field "$json" Dir)"
-  src="$k8s/src/${module//\//_}@$version"
-  rm -rf "$src"
-  mkdir -p "$k8s/src"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
+  local module="$1" version="$2" log="$3" src="$k8s/src/${1//\//_}@$2"
+  go_module_copy "$module" "$version" "$src" >/dev/null 2>>"$log" || die "go mod download $module@$version failed; see $log"
   printf '%s\n' "$src"
-}
-
-# go.mod points the modules of the same repository at sibling directories (Kubernetes' staging
-# modules, etcd's api, client and pkg), which the proxy's zip of one module leaves out. Each of
-# them is published on its own at the release's version: require that instead.
-rewrite_local_replaces() { # src version-of-the-siblings
-  local src="$1" version="$2" module args=()
-  while IFS= read -r module; do
-    args+=("-dropreplace=$module")
-    if grep -Eq "^[[:space:]]+${module//./\\.} v" "$src/go.mod"; then
-      args+=("-require=$module@$version")
-    fi
-  done < <(sed -n 's#^[[:space:]]*\([^ ]*\) => \.\{1,2\}/.*#\1#p' "$src/go.mod")
-  ((${#args[@]} == 0)) || (cd "$src" && go mod edit "${args[@]}")
-  rm -f "$src/go.work" "$src/go.work.sum"
 }
 
 go_build() { # name src log output ldflags packages...
   local name="$1" src="$2" log="$3" out="$4" ldflags="$5"
   shift 5
-  if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOWORK=off \
-        nice -n 15 go build -p "$go_jobs" -trimpath -ldflags "$ldflags" -o "$out" "$@") >>"$log" 2>&1; then
+  if ! go_build_in "$src" "$go_jobs" "$out" "$ldflags" "$@" >>"$log" 2>&1; then
     tail -30 "$log" >&2
     die "go build of $name failed; see $log"
   fi
@@ -143,7 +119,7 @@ build_kubernetes() { # log out
   minor="${minor%%.*}"
   src="$(module_source k8s.io/kubernetes "v$kube_version" "$log")"
   # Release 1.X.Y's staging modules (k8s.io/api and the rest) are published as v0.X.Y.
-  rewrite_local_replaces "$src" "v0.$minor.${kube_version##*.}" >>"$log" 2>&1 ||
+  go_rewrite_local_replaces "$src" "v0.$minor.${kube_version##*.}" >>"$log" 2>&1 ||
     die "rewriting the go.mod of k8s.io/kubernetes failed; see $log"
   # What hack/lib/version.sh stamps, so `kubectl version` and the skew checks see a release.
   for key in gitVersion=v$kube_version gitMajor=1 gitMinor=$minor gitTreeState=clean; do
@@ -159,7 +135,7 @@ build_kubernetes() { # log out
 build_etcd() { # log out
   local log="$1" out="$2" src
   src="$(module_source go.etcd.io/etcd/server/v3 "v$etcd_version" "$log")"
-  rewrite_local_replaces "$src" "v$etcd_version" >>"$log" 2>&1 ||
+  go_rewrite_local_replaces "$src" "v$etcd_version" >>"$log" 2>&1 ||
     die "rewriting the go.mod of go.etcd.io/etcd/server/v3 failed; see $log"
   go_build etcd "$src" "$log" "$out/etcd" "-s -w" .
   rm -rf "$src"
@@ -168,7 +144,7 @@ build_etcd() { # log out
 build_kwok() { # log out
   local log="$1" out="$2" src
   src="$(module_source sigs.k8s.io/kwok "v$kwok_version" "$log")"
-  rewrite_local_replaces "$src" "v$kwok_version" >>"$log" 2>&1 ||
+  go_rewrite_local_replaces "$src" "v$kwok_version" >>"$log" 2>&1 ||
     die "rewriting the go.mod of sigs.k8s.io/kwok failed; see $log"
   go_build kwok "$src" "$log" "$out/kwok" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$kwok_version" ./cmd/kwok
   # The kwok binary has no stages of its own; kwokctl hands it these, the same release's
