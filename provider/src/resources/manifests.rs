@@ -161,15 +161,21 @@ impl Resource for Manifests {
             let session = Session::open(&state).await?;
             let mut discovery = session.discovery;
             let manifests = resolve(&state, &mut discovery).await?;
-            engine::observe(&mut discovery, &session.id, &manifests).await
+            let observed = engine::observe(&mut discovery, &session.id, &manifests).await?;
+            Ok::<_, ReleaseError>((engine::inventory_of(&manifests), observed))
         }
         .await;
         match observed {
-            Ok(observed) => {
+            Ok((digests, observed)) => {
                 let mut objects = inventory_from(&state);
                 for (key, seen) in observed {
                     match seen {
-                        Observed::InSync => {}
+                        // Back in sync (someone undid their change): the digest again.
+                        Observed::InSync => {
+                            if let (Some(slot), Some(digest)) = (objects.get_mut(&key), digests.get(&key)) {
+                                slot.clone_from(digest);
+                            }
+                        }
                         Observed::Missing => {
                             objects.remove(&key);
                         }
