@@ -31,6 +31,14 @@ export PATH="$tools/bin:$tools/venv/bin:$PATH" VIRTUAL_ENV="$tools/venv"
 step "k8s test bed (scripts/k8s-testbed.sh build)"
 scripts/k8s-testbed.sh build
 
+step "cargo fmt --check (rustfmt.toml)"
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --check
+  (cd fuzz && cargo fmt --check)
+else
+  echo "rustfmt is not installed (rustup component add rustfmt): formatting not checked"
+fi
+
 step "cargo test --workspace --features terraform-provider-aqemia/conformance"
 cargo test --workspace --features terraform-provider-aqemia/conformance
 

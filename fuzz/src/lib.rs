@@ -97,8 +97,7 @@ pub fn check_msgpack(value: &Value, ty: &Type) {
 
     if value.is_wholly_known() && !value.contains_infinity() {
         let text = json::encode(value, ty).unwrap_or_else(|e| panic!("JSON-encoding {value:?} as {ty}: {e}"));
-        let from_json = json::decode(&text, ty)
-            .unwrap_or_else(|e| panic!("decoding {} as {ty}: {e}", String::from_utf8_lossy(&text)));
+        let from_json = json::decode(&text, ty).unwrap_or_else(|e| panic!("decoding {} as {ty}: {e}", String::from_utf8_lossy(&text)));
         assert_eq!(&from_json, value, "JSON round trip changed a msgpack-decoded value");
     }
 }
@@ -110,8 +109,8 @@ pub fn check_json(value: &Value, ty: &Type) {
     assert!(value.is_wholly_known(), "JSON decoded an unknown");
     match json::encode(value, ty) {
         Ok(first) => {
-            let again = json::decode(&first, ty)
-                .unwrap_or_else(|e| panic!("decoding re-encoded {} as {ty}: {e}", String::from_utf8_lossy(&first)));
+            let again =
+                json::decode(&first, ty).unwrap_or_else(|e| panic!("decoding re-encoded {} as {ty}: {e}", String::from_utf8_lossy(&first)));
             assert_eq!(&again, value, "JSON round trip changed the value");
             let second = json::encode(&again, ty).expect("encoding a decoded value");
             assert_eq!(second, first, "JSON re-encoding is not byte-identical");
@@ -162,42 +161,110 @@ pub fn seeds() -> Vec<(String, Vec<u8>, Option<Vec<u8>>)> {
         ("number_subnormal", Type::Number, Value::Number(Number::from_f64_exact(5e-324).unwrap())),
         ("number_u64", Type::Number, Value::Number(Number::from(u64::MAX))),
         ("number_inf", Type::Number, Value::Number(Number::infinity(false))),
-        ("number_bounds", Type::Number, refined(Refinements {
-            number_lower: Some((Number::parse("-1.5").unwrap(), true)),
-            number_upper: Some((Number::infinity(true), false)),
-            ..not_null.clone()
-        })),
+        (
+            "number_bounds",
+            Type::Number,
+            refined(Refinements {
+                number_lower: Some((Number::parse("-1.5").unwrap(), true)),
+                number_upper: Some((Number::infinity(true), false)),
+                ..not_null.clone()
+            }),
+        ),
         ("bool", Type::Bool, Value::Bool(true)),
-        ("dynamic_object", Type::Dynamic, dynamic(
-            Type::object([("x", Type::Number), ("y", Type::Tuple(vec![Type::String]))]),
-            Value::object([("x", Value::from(1)), ("y", Value::Tuple(vec![Value::from("a")]))]),
-        )),
+        (
+            "dynamic_object",
+            Type::Dynamic,
+            dynamic(
+                Type::object([("x", Type::Number), ("y", Type::Tuple(vec![Type::String]))]),
+                Value::object([("x", Value::from(1)), ("y", Value::Tuple(vec![Value::from("a")]))]),
+            ),
+        ),
         ("dynamic_null_typed", Type::Dynamic, dynamic(Type::list(Type::String), Value::Null)),
-        ("list_lengths", Type::list(Type::String), refined(Refinements { length_lower: Some(1), length_upper: Some(3), ..Refinements::default() })),
+        (
+            "list_lengths",
+            Type::list(Type::String),
+            refined(Refinements { length_lower: Some(1), length_upper: Some(3), ..Refinements::default() }),
+        ),
         ("set_numbers", Type::set(Type::Number), Value::Set(vec![Value::from(1), num("0.1"), Value::unknown()])),
-        ("list_objects", types[7].clone(), Value::List(vec![
-            Value::object([("name", Value::from("web")), ("port", Value::from(443)), ("tags", Value::Map([("env".to_string(), Value::from("prod"))].into()))]),
-            Value::object([("name", Value::Null), ("port", Value::unknown()), ("tags", Value::Null)]),
-        ])),
-        ("set_objects_unknown", types[8].clone(), Value::Set(vec![
-            Value::object([("id", Value::unknown()), ("arn", Value::unknown()), ("size", Value::from(3)), ("enabled", Value::Bool(false))]),
-            Value::object([("id", Value::unknown()), ("arn", Value::unknown()), ("size", Value::from(3)), ("enabled", Value::Bool(false))]),
-        ])),
-        ("map_objects_dynamic", types[9].clone(), Value::Map([("a".to_string(), Value::object([
-            ("enabled", Value::Bool(true)),
-            ("items", Value::List(vec![num("1e-7"), Value::from(-3)])),
-            ("extra", dynamic(Type::map(Type::Bool), Value::Map([("k".to_string(), Value::Bool(false))].into()))),
-        ]))].into())),
-        ("tuple", types[10].clone(), Value::Tuple(vec![Value::from("s"), num("2.25"), Value::Null, dynamic(Type::String, Value::unknown())])),
-        ("object_dynamic", types[11].clone(), Value::object([
-            ("a", dynamic(Type::set(Type::Number), Value::Set(vec![Value::from(1)]))),
-            ("b", Value::from("x")),
-            ("c", Value::List(vec![Value::Null, dynamic(Type::Bool, Value::Bool(true)), Value::unknown()])),
-        ])),
-        ("nested", types[19].clone(), Value::object([("nested", Value::object([("deeper", Value::object([
-            ("leaf", num("-98765432109876543210.0123456789")),
-            ("any", dynamic(Type::Tuple(vec![Type::Number, Type::Dynamic]), Value::Tuple(vec![Value::from(7), dynamic(Type::String, Value::from("deep"))]))),
-        ]))]))])),
+        (
+            "list_objects",
+            types[7].clone(),
+            Value::List(vec![
+                Value::object([
+                    ("name", Value::from("web")),
+                    ("port", Value::from(443)),
+                    ("tags", Value::Map([("env".to_string(), Value::from("prod"))].into())),
+                ]),
+                Value::object([("name", Value::Null), ("port", Value::unknown()), ("tags", Value::Null)]),
+            ]),
+        ),
+        (
+            "set_objects_unknown",
+            types[8].clone(),
+            Value::Set(vec![
+                Value::object([
+                    ("id", Value::unknown()),
+                    ("arn", Value::unknown()),
+                    ("size", Value::from(3)),
+                    ("enabled", Value::Bool(false)),
+                ]),
+                Value::object([
+                    ("id", Value::unknown()),
+                    ("arn", Value::unknown()),
+                    ("size", Value::from(3)),
+                    ("enabled", Value::Bool(false)),
+                ]),
+            ]),
+        ),
+        (
+            "map_objects_dynamic",
+            types[9].clone(),
+            Value::Map(
+                [(
+                    "a".to_string(),
+                    Value::object([
+                        ("enabled", Value::Bool(true)),
+                        ("items", Value::List(vec![num("1e-7"), Value::from(-3)])),
+                        ("extra", dynamic(Type::map(Type::Bool), Value::Map([("k".to_string(), Value::Bool(false))].into()))),
+                    ]),
+                )]
+                .into(),
+            ),
+        ),
+        (
+            "tuple",
+            types[10].clone(),
+            Value::Tuple(vec![Value::from("s"), num("2.25"), Value::Null, dynamic(Type::String, Value::unknown())]),
+        ),
+        (
+            "object_dynamic",
+            types[11].clone(),
+            Value::object([
+                ("a", dynamic(Type::set(Type::Number), Value::Set(vec![Value::from(1)]))),
+                ("b", Value::from("x")),
+                ("c", Value::List(vec![Value::Null, dynamic(Type::Bool, Value::Bool(true)), Value::unknown()])),
+            ]),
+        ),
+        (
+            "nested",
+            types[19].clone(),
+            Value::object([(
+                "nested",
+                Value::object([(
+                    "deeper",
+                    Value::object([
+                        ("leaf", num("-98765432109876543210.0123456789")),
+                        (
+                            "any",
+                            dynamic(
+                                Type::Tuple(vec![Type::Number, Type::Dynamic]),
+                                Value::Tuple(vec![Value::from(7), dynamic(Type::String, Value::from("deep"))]),
+                            ),
+                        ),
+                    ]),
+                )]),
+            )]),
+        ),
     ];
 
     values

@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 /// A target's checks, as libFuzzer would call them.
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 2] =
-    [("msgpack_decode", aqemia_fuzz::fuzz_msgpack), ("json_decode", aqemia_fuzz::fuzz_json)];
+const TARGETS: [(&str, Target); 2] = [("msgpack_decode", aqemia_fuzz::fuzz_msgpack), ("json_decode", aqemia_fuzz::fuzz_json)];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

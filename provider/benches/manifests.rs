@@ -25,7 +25,12 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        println!("{name}: {:.1} KB, parse + digest median {:.1} ms ({:.1} MB/s)", text.len() as f64 / 1e3, median * 1e3, text.len() as f64 / 1e6 / median);
+        println!(
+            "{name}: {:.1} KB, parse + digest median {:.1} ms ({:.1} MB/s)",
+            text.len() as f64 / 1e3,
+            median * 1e3,
+            text.len() as f64 / 1e6 / median
+        );
     }
 }
 

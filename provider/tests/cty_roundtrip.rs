@@ -205,11 +205,7 @@ fn arb_refinements(ty: &Type, infinities: bool) -> BoxedStrategy<Refinements> {
 }
 
 fn arb_unknown(ty: &Type, infinities: bool) -> BoxedStrategy<Value> {
-    prop_oneof![
-        Just(Value::unknown()),
-        arb_refinements(ty, infinities).prop_map(|r| Value::Unknown(Box::new(r))),
-    ]
-    .boxed()
+    prop_oneof![Just(Value::unknown()), arb_refinements(ty, infinities).prop_map(|r| Value::Unknown(Box::new(r))),].boxed()
 }
 
 /// Drops the elements a set cannot hold twice: Terraform (and our decoder) keep one copy of
@@ -237,9 +233,7 @@ fn arb_known(ty: &Type, opts: Opts, dynamic_budget: u32) -> BoxedStrategy<Value>
         Type::Object(attrs) => {
             let names: Vec<String> = attrs.keys().cloned().collect();
             let values: Vec<BoxedStrategy<Value>> = attrs.values().map(|t| arb_value(t, opts, dynamic_budget)).collect();
-            values
-                .prop_map(move |values| Value::Object(names.iter().cloned().zip(values).collect::<BTreeMap<_, _>>()))
-                .boxed()
+            values.prop_map(move |values| Value::Object(names.iter().cloned().zip(values).collect::<BTreeMap<_, _>>())).boxed()
         }
         Type::Tuple(elements) => {
             let values: Vec<BoxedStrategy<Value>> = elements.iter().map(|t| arb_value(t, opts, dynamic_budget)).collect();

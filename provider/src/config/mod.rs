@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::cty::{Path, Value};
-use crate::framework::{Attribute, Block, Diagnostics, Nesting, NestedBlock, Schema};
+use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema};
 
 /// The APIs whose base URL can be overridden (tests point them at local stand-ins).
 pub const ENDPOINTS: &[(&str, &str)] = &[
@@ -31,13 +31,38 @@ struct Setting {
 
 const SETTINGS: &[Setting] = &[
     Setting { name: "region", env: &["AWS_REGION", "AWS_DEFAULT_REGION"], sensitive: false, description: "AWS region, e.g. `eu-west-1`." },
-    Setting { name: "profile", env: &["AWS_PROFILE"], sensitive: false, description: "Named profile from the shared AWS config and credentials files." },
-    Setting { name: "access_key", env: &["AWS_ACCESS_KEY_ID"], sensitive: true, description: "AWS access key id. Prefer a profile or the environment." },
+    Setting {
+        name: "profile",
+        env: &["AWS_PROFILE"],
+        sensitive: false,
+        description: "Named profile from the shared AWS config and credentials files.",
+    },
+    Setting {
+        name: "access_key",
+        env: &["AWS_ACCESS_KEY_ID"],
+        sensitive: true,
+        description: "AWS access key id. Prefer a profile or the environment.",
+    },
     Setting { name: "secret_key", env: &["AWS_SECRET_ACCESS_KEY"], sensitive: true, description: "AWS secret access key." },
     Setting { name: "token", env: &["AWS_SESSION_TOKEN"], sensitive: true, description: "AWS session token for temporary credentials." },
-    Setting { name: "cloudflare_api_token", env: &["CLOUDFLARE_API_TOKEN"], sensitive: true, description: "Cloudflare API token with DNS edit rights on the zones aqemia manages." },
-    Setting { name: "tailscale_oauth_client_id", env: &["TAILSCALE_OAUTH_CLIENT_ID"], sensitive: false, description: "Tailscale OAuth client id, for the Tailscale operator." },
-    Setting { name: "tailscale_oauth_client_secret", env: &["TAILSCALE_OAUTH_CLIENT_SECRET"], sensitive: true, description: "Tailscale OAuth client secret." },
+    Setting {
+        name: "cloudflare_api_token",
+        env: &["CLOUDFLARE_API_TOKEN"],
+        sensitive: true,
+        description: "Cloudflare API token with DNS edit rights on the zones aqemia manages.",
+    },
+    Setting {
+        name: "tailscale_oauth_client_id",
+        env: &["TAILSCALE_OAUTH_CLIENT_ID"],
+        sensitive: false,
+        description: "Tailscale OAuth client id, for the Tailscale operator.",
+    },
+    Setting {
+        name: "tailscale_oauth_client_secret",
+        env: &["TAILSCALE_OAUTH_CLIENT_SECRET"],
+        sensitive: true,
+        description: "Tailscale OAuth client secret.",
+    },
 ];
 
 /// The configured provider, with environment fallbacks applied.
@@ -63,19 +88,19 @@ impl ProviderConfig {
     /// The base URL for an API: its own override, else the all-AWS one for AWS services.
     pub fn endpoint(&self, api: &str) -> Option<&str> {
         let aws_service = !matches!(api, "cloudflare" | "tailscale");
-        self.endpoints
-            .get(api)
-            .or_else(|| if aws_service { self.endpoints.get("aws") } else { None })
-            .map(String::as_str)
+        self.endpoints.get(api).or_else(|| if aws_service { self.endpoints.get("aws") } else { None }).map(String::as_str)
     }
 }
 
 pub fn schema() -> Schema {
-    let mut block = Block::new().description("Credentials and endpoints. Every setting is optional and falls back to its usual environment variable.");
+    let mut block =
+        Block::new().description("Credentials and endpoints. Every setting is optional and falls back to its usual environment variable.");
     for setting in SETTINGS {
-        let mut attr = Attribute::string(setting.name)
-            .optional()
-            .description(format!("{} Falls back to `{}`.", setting.description, setting.env.join("`, then `")));
+        let mut attr = Attribute::string(setting.name).optional().description(format!(
+            "{} Falls back to `{}`.",
+            setting.description,
+            setting.env.join("`, then `")
+        ));
         if setting.sensitive {
             attr = attr.sensitive();
         }
@@ -123,9 +148,7 @@ pub fn from_value(value: &Value, env: impl Fn(&str) -> Option<String>, terraform
             unknown.push(name.to_string());
             return None;
         }
-        slot.as_str()
-            .map(str::to_string)
-            .or_else(|| envs.iter().find_map(|e| env(e).filter(|v| !v.is_empty())))
+        slot.as_str().map(str::to_string).or_else(|| envs.iter().find_map(|e| env(e).filter(|v| !v.is_empty())))
     };
     for setting in SETTINGS {
         let slot = value.get(setting.name).unwrap_or(&null);
@@ -202,7 +225,9 @@ mod tests {
 
     #[test]
     fn bad_endpoint_is_a_diagnostic_on_its_path() {
-        let endpoints = Value::Object(ENDPOINTS.iter().map(|(n, _)| (n.to_string(), if *n == "eks" { "localhost:5000".into() } else { Value::Null })).collect());
+        let endpoints = Value::Object(
+            ENDPOINTS.iter().map(|(n, _)| (n.to_string(), if *n == "eks" { "localhost:5000".into() } else { Value::Null })).collect(),
+        );
         let (_, diags) = from_value(&block_value(vec![], endpoints), |_| None, "1.11.4");
         let d = diags.iter().next().expect("one diagnostic");
         assert_eq!(d.path.as_ref().map(ToString::to_string).as_deref(), Some("endpoints.eks"));

@@ -12,8 +12,8 @@ use super::value::{tuple_length, unsupported_attribute};
 use super::{DecodeError, EncodeError, Number, Path, Trail, Type, Value};
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let json: Json = serde_json::from_slice(bytes)
-        .map_err(|e| DecodeError { path: Path::root(), message: format!("invalid JSON: {e}") })?;
+    let json: Json =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError { path: Path::root(), message: format!("invalid JSON: {e}") })?;
     decode_value(&json, ty)
 }
 
@@ -158,9 +158,8 @@ fn to_json(value: &Value, ty: &Type, path: &Trail) -> Result<Json, EncodeError> 
                 return Err(unsupported_attribute(path, extra));
             }
             // Every attribute is written, as Terraform writes state; absent ones as null.
-            let entries = attrs.iter().map(|(name, t)| {
-                Ok((name.clone(), to_json(items.get(name).unwrap_or(&Value::Null), t, &path.attr(name))?))
-            });
+            let entries =
+                attrs.iter().map(|(name, t)| Ok((name.clone(), to_json(items.get(name).unwrap_or(&Value::Null), t, &path.attr(name))?)));
             Json::Object(entries.collect::<Result<_, EncodeError>>()?)
         }
         (value, ty) => return Err(value.mismatch(ty, path)),

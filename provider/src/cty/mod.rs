@@ -4,16 +4,16 @@
 //! array is a list, a set or a tuple, and whether a slot is `dynamic`. Numbers keep
 //! arbitrary precision; unknown values keep the refinements Terraform sends.
 
+pub mod json;
+pub mod msgpack;
+mod number;
+mod path;
 mod types;
 mod value;
-mod path;
-mod number;
-pub mod msgpack;
-pub mod json;
 
 pub use number::{Number, NumberError};
-pub use path::{Path, PathStep};
 pub(crate) use path::Trail;
+pub use path::{Path, PathStep};
 pub use types::{Type, TypeError};
 pub use value::{Refinements, Value};
 

@@ -62,11 +62,7 @@ impl Number {
         let fraction = bits & ((1u64 << 52) - 1);
         // value = mantissa * 2^power, with the mantissa made odd so the decimal below has
         // no trailing zeros to strip (normalising big decimals is the costly part).
-        let (mut mantissa, mut power) = if exponent == 0 {
-            (fraction, -1074)
-        } else {
-            (fraction | (1u64 << 52), exponent - 1075)
-        };
+        let (mut mantissa, mut power) = if exponent == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), exponent - 1075) };
         let zeros = mantissa.trailing_zeros();
         mantissa >>= zeros;
         power += i64::from(zeros);
@@ -242,10 +238,7 @@ mod tests {
     #[test]
     fn floats_convert_exactly() {
         assert_eq!(Number::from_f64_exact(0.5).unwrap().to_string(), "0.5");
-        assert_eq!(
-            Number::from_f64_exact(0.1).unwrap().to_string(),
-            "0.1000000000000000055511151231257827021181583404541015625"
-        );
+        assert_eq!(Number::from_f64_exact(0.1).unwrap().to_string(), "0.1000000000000000055511151231257827021181583404541015625");
         assert_eq!(Number::from_f64_exact(-1.5e300).unwrap().to_f64(), -1.5e300);
         assert_eq!(Number::from_f64_exact(5e-324).unwrap().to_f64(), 5e-324);
         assert!(Number::from_f64_exact(f64::NAN).is_none());

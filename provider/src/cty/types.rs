@@ -47,8 +47,7 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Object(attrs) => {
-                let map: serde_json::Map<String, J> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let map: serde_json::Map<String, J> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 json!(["object", J::Object(map)])
             }
             Type::Tuple(elems) => json!(["tuple", elems.iter().map(Type::to_json).collect::<Vec<_>>()]),
@@ -60,8 +59,7 @@ impl Type {
     }
 
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, TypeError> {
-        let json: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| TypeError(e.to_string()))?;
+        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| TypeError(e.to_string()))?;
         Type::from_json(&json)
     }
 
@@ -76,9 +74,8 @@ impl Type {
                 other => Err(TypeError(format!("invalid primitive type name {other:?}"))),
             },
             J::Array(parts) => {
-                let kind = parts.first().and_then(J::as_str).ok_or_else(|| {
-                    TypeError("a structural type must start with its kind name".into())
-                })?;
+                let kind =
+                    parts.first().and_then(J::as_str).ok_or_else(|| TypeError("a structural type must start with its kind name".into()))?;
                 match (kind, parts.len()) {
                     ("list", 2) => Ok(Type::list(Type::from_json(&parts[1])?)),
                     ("set", 2) => Ok(Type::set(Type::from_json(&parts[1])?)),
@@ -86,9 +83,7 @@ impl Type {
                     // A third element lists optional attributes of an HCL type constraint;
                     // it does not change the value's shape.
                     ("object", 2) | ("object", 3) => {
-                        let attrs = parts[1].as_object().ok_or_else(|| {
-                            TypeError("object attributes must be a JSON object".into())
-                        })?;
+                        let attrs = parts[1].as_object().ok_or_else(|| TypeError("object attributes must be a JSON object".into()))?;
                         let mut out = BTreeMap::new();
                         for (k, v) in attrs {
                             out.insert(k.clone(), Type::from_json(v)?);
@@ -96,9 +91,7 @@ impl Type {
                         Ok(Type::Object(out))
                     }
                     ("tuple", 2) => {
-                        let elems = parts[1].as_array().ok_or_else(|| {
-                            TypeError("tuple element types must be a JSON array".into())
-                        })?;
+                        let elems = parts[1].as_array().ok_or_else(|| TypeError("tuple element types must be a JSON array".into()))?;
                         Ok(Type::Tuple(elems.iter().map(Type::from_json).collect::<Result<_, _>>()?))
                     }
                     (kind, n) => Err(TypeError(format!("invalid type {kind:?} with {n} parts"))),

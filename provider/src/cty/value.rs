@@ -194,9 +194,7 @@ impl Value {
                 }
                 items.iter().zip(elements).enumerate().try_for_each(|(i, (item, t))| item.conforms_at(t, &path.index(i as i64)))
             }
-            (Value::Map(items), Type::Map(element)) => {
-                items.iter().try_for_each(|(key, item)| item.conforms_at(element, &path.key(key)))
-            }
+            (Value::Map(items), Type::Map(element)) => items.iter().try_for_each(|(key, item)| item.conforms_at(element, &path.key(key))),
             (Value::Object(items), Type::Object(attrs)) => items.iter().try_for_each(|(name, item)| match attrs.get(name) {
                 Some(attr_type) => item.conforms_at(attr_type, &path.attr(name)),
                 None => Err(unsupported_attribute(path, name)),
@@ -237,8 +235,7 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
             }
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.equivalent(y)))
+                a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| x.equivalent(y)))
             }
             (Value::Dynamic(ta, a), Value::Dynamic(tb, b)) => ta == tb && a.equivalent(b),
             (a, b) => a == b,

@@ -11,6 +11,6 @@ pub mod timeouts;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use private::Private;
 pub use resource::{Applied, Context, DataSource, Plan, Read, Resource};
-pub use schema::{Attribute, Block, Mode, Nesting, NestedBlock, Schema};
+pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub mod registry;
 pub use registry::Registry;

@@ -51,9 +51,7 @@ fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
     for nested in &block.blocks {
         let config_nested = attr_of(config, &nested.name).clone();
         let Some(slot) = planned.get_mut(&nested.name) else { continue };
-        for_each_nested(nested.nesting, slot, &config_nested, &Value::Null, |item, cfg, _| {
-            apply_defaults(&nested.block, item, cfg)
-        });
+        for_each_nested(nested.nesting, slot, &config_nested, &Value::Null, |item, cfg, _| apply_defaults(&nested.block, item, cfg));
     }
 }
 
@@ -67,20 +65,12 @@ fn mark_computed_unknown(block: &Block, planned: &mut Value, config: &Value, pri
         if !attr.mode.is_computed() || attr.default.is_some() {
             continue;
         }
-        let not_configured = if in_set {
-            attr_of(planned, &attr.name).is_null()
-        } else {
-            attr_of(config, &attr.name).is_null()
-        };
+        let not_configured = if in_set { attr_of(planned, &attr.name).is_null() } else { attr_of(config, &attr.name).is_null() };
         if !not_configured {
             continue;
         }
         let prior_value = attr_of(prior, &attr.name);
-        let next = if attr.use_state_for_unknown && !prior_value.is_null() {
-            prior_value.clone()
-        } else {
-            Value::unknown()
-        };
+        let next = if attr.use_state_for_unknown && !prior_value.is_null() { prior_value.clone() } else { Value::unknown() };
         if let Some(slot) = planned.get_mut(&attr.name) {
             *slot = next;
         }
@@ -98,13 +88,7 @@ fn mark_computed_unknown(block: &Block, planned: &mut Value, config: &Value, pri
 
 /// Visits each block object in a nested-block slot with its configuration and prior
 /// counterparts: by position for lists, by key for maps, none for sets.
-fn for_each_nested(
-    nesting: Nesting,
-    slot: &mut Value,
-    config: &Value,
-    prior: &Value,
-    mut visit: impl FnMut(&mut Value, &Value, &Value),
-) {
+fn for_each_nested(nesting: Nesting, slot: &mut Value, config: &Value, prior: &Value, mut visit: impl FnMut(&mut Value, &Value, &Value)) {
     let null = Value::Null;
     match (nesting, slot) {
         (_, Value::Dynamic(_, inner)) => {
@@ -264,7 +248,13 @@ mod tests {
                 *p.get_mut(k).unwrap() = v.clone();
             }
         }
-        let digests: Vec<Value> = cfg.get("item").unwrap().as_seq().unwrap().iter().enumerate()
+        let digests: Vec<Value> = cfg
+            .get("item")
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .enumerate()
             .map(|(i, it)| item(it.get("key").unwrap().as_str().unwrap(), if i == 0 { "d1".into() } else { Value::Null }))
             .collect();
         *p.get_mut("item").unwrap() = Value::List(digests);

@@ -41,11 +41,7 @@ impl Registry {
     /// Every schema problem Terraform would reject, for a unit test to assert there are none.
     pub fn schema_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let schemas = self
-            .resources
-            .iter()
-            .map(|(n, r)| (n, &r.schema))
-            .chain(self.data_sources.iter().map(|(n, d)| (n, &d.schema)));
+        let schemas = self.resources.iter().map(|(n, r)| (n, &r.schema)).chain(self.data_sources.iter().map(|(n, d)| (n, &d.schema)));
         for (name, schema) in schemas {
             let mut found = Vec::new();
             schema.block.check_internal(&crate::cty::Path::root(), &mut found);

@@ -225,8 +225,7 @@ impl Block {
 
     /// The object type a value of this block has.
     pub fn value_type(&self) -> Type {
-        let mut attrs: BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
+        let mut attrs: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
         for nested in &self.blocks {
             attrs.insert(nested.name.clone(), nested.value_type());
         }
@@ -249,15 +248,12 @@ impl Block {
     /// The value Terraform sends for this block when the configuration writes nothing in it:
     /// attributes null, list/set blocks empty, single blocks null.
     pub fn empty_value(&self) -> Value {
-        let mut attrs: BTreeMap<String, Value> =
-            self.attributes.iter().map(|a| (a.name.clone(), Value::Null)).collect();
+        let mut attrs: BTreeMap<String, Value> = self.attributes.iter().map(|a| (a.name.clone(), Value::Null)).collect();
         for nested in &self.blocks {
             let empty = match nested.nesting {
                 Nesting::Single => Value::Null,
                 Nesting::Group => nested.block.empty_value(),
-                Nesting::List if nested.block.has_dynamic() => {
-                    Value::Dynamic(Type::Tuple(vec![]), Box::new(Value::Tuple(vec![])))
-                }
+                Nesting::List if nested.block.has_dynamic() => Value::Dynamic(Type::Tuple(vec![]), Box::new(Value::Tuple(vec![]))),
                 Nesting::Map if nested.block.has_dynamic() => {
                     Value::Dynamic(Type::Object(BTreeMap::new()), Box::new(Value::Object(BTreeMap::new())))
                 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::cty::Value;
 
-use super::schema::{Attribute, Block, Nesting, NestedBlock};
+use super::schema::{Attribute, Block, NestedBlock, Nesting};
 
 pub const BLOCK_NAME: &str = "timeouts";
 
@@ -38,9 +38,7 @@ pub fn block(defaults: &Defaults) -> NestedBlock {
                 op.attribute(),
                 format_duration(default)
             ))
-            .validate("a duration such as `45s`, `30m` or `1h30m`", |v| {
-                parse_duration(v.as_str().unwrap_or_default()).map(|_| ())
-            })
+            .validate("a duration such as `45s`, `30m` or `1h30m`", |v| parse_duration(v.as_str().unwrap_or_default()).map(|_| ()))
     };
     let block = Block::new()
         .description("Time limits for each operation.")
@@ -66,11 +64,8 @@ impl Defaults {
 
     /// The timeout for `op` from a resource value (its `timeouts` block), or the default.
     pub fn resolve(&self, resource: &Value, op: Operation) -> Duration {
-        let configured = resource
-            .get(BLOCK_NAME)
-            .and_then(|t| t.get(op.attribute()))
-            .and_then(Value::as_str)
-            .and_then(|s| parse_duration(s).ok());
+        let configured =
+            resource.get(BLOCK_NAME).and_then(|t| t.get(op.attribute())).and_then(Value::as_str).and_then(|s| parse_duration(s).ok());
         configured.unwrap_or(match op {
             Operation::Create => self.create,
             Operation::Read => self.read,

@@ -51,10 +51,7 @@ impl Connection {
             if !EKS_KEYS.contains(&key.as_str()) && !KUBECONFIG_KEYS.contains(&key.as_str()) {
                 return Err(error(
                     &path.key(key),
-                    format!(
-                        "{key:?} is not a connection setting: use kubeconfig_path and context, or {} for EKS",
-                        EKS_KEYS.join(", ")
-                    ),
+                    format!("{key:?} is not a connection setting: use kubeconfig_path and context, or {} for EKS", EKS_KEYS.join(", ")),
                 ));
             }
             if let Some(text) = item.as_str().filter(|t| !t.is_empty()) {

@@ -61,7 +61,10 @@ impl Discovery {
     /// Resolves a kind by group alone, at the version the server recommends: how objects
     /// known only by their key (pruning, uninstalling) are reached.
     pub async fn resolve_group_kind(&mut self, group: &str, kind: &str) -> Result<Resolved, DiscoveryError> {
-        let no_such_kind = || DiscoveryError::NoSuchKind { api_version: if group.is_empty() { "v1".into() } else { format!("{group}/*") }, kind: kind.to_string() };
+        let no_such_kind = || DiscoveryError::NoSuchKind {
+            api_version: if group.is_empty() { "v1".into() } else { format!("{group}/*") },
+            kind: kind.to_string(),
+        };
         if !self.recommended.contains_key(group) {
             self.requests += 1;
             let resources = match kube::discovery::group(&self.client, group).await {

@@ -293,7 +293,10 @@ mod tests {
         });
         assert!(field_present(&body, ".spec.replicas"));
         assert!(field_present(&body, ".spec.template.spec.containers[name=\"app\"].image"));
-        assert!(field_present(&body, ".spec.template.spec.containers[name=\"app\"].ports[containerPort=80,protocol=\"TCP\"].containerPort"));
+        assert!(field_present(
+            &body,
+            ".spec.template.spec.containers[name=\"app\"].ports[containerPort=80,protocol=\"TCP\"].containerPort"
+        ));
         assert!(field_present(&body, ".metadata.finalizers[=\"a.io/x\"]"));
         assert!(field_present(&body, ".metadata.labels.app.kubernetes.io/name"));
         assert!(field_present(&body, ".spec.template.spec.containers[0].image"));

@@ -106,7 +106,8 @@ pub async fn resolve_manifests(
             }
         }
     }
-    let placed = manifest::manifests(bodies, default_namespace, &Chain(vec![&BuiltinScopes, &crds, &discovered])).map_err(document_error)?;
+    let placed =
+        manifest::manifests(bodies, default_namespace, &Chain(vec![&BuiltinScopes, &crds, &discovered])).map_err(document_error)?;
     Ok(placed.into_iter().collect())
 }
 
@@ -153,8 +154,9 @@ pub async fn install(
             let mut body = manifest.body.clone();
             id.stamp_object(&mut body);
             let before = previous.get(&manifest.key).map(|m| &m.body);
-            let (outcome, _) =
-                apply::apply(&api, &manifest.key, &body, before, options.force_conflicts, apply::Mode::Commit).await.map_err(|e| fail(&applied, e.into()))?;
+            let (outcome, _) = apply::apply(&api, &manifest.key, &body, before, options.force_conflicts, apply::Mode::Commit)
+                .await
+                .map_err(|e| fail(&applied, e.into()))?;
             applied.insert(manifest.key.clone(), manifest.digest.clone());
             installed.outcomes.push((manifest.key.clone(), outcome));
             watched.push(Watched { key: manifest.key.clone(), api });
@@ -489,15 +491,15 @@ mod tests {
     fn drift_paths_and_the_writer_who_made_them() {
         let want = json!({"spec": {"replicas": 2, "template": {"ports": [80, 443]}}, "metadata": {"name": "a"}});
         let live = json!({"spec": {"replicas": 5, "template": {"ports": [80, 8443]}, "paused": true}, "metadata": {"name": "a",
-            "managedFields": [
-                {"manager": "aqemia", "operation": "Apply", "time": "2026-11-30T10:00:00Z", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
-                {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status", "time": "2026-11-30T10:05:00Z",
-                 "fieldsV1": {"f:status": {}}},
-                {"manager": "kube-controller-manager", "operation": "Update", "time": "2026-11-30T10:04:00Z",
-                 "fieldsV1": {"f:metadata": {"f:annotations": {}}}},
-                {"manager": "kubectl", "operation": "Update", "subresource": "scale", "time": "2026-11-30T10:03:00Z",
-                 "fieldsV1": {"f:spec": {"f:replicas": {}}}},
-            ]}});
+        "managedFields": [
+            {"manager": "aqemia", "operation": "Apply", "time": "2026-11-30T10:00:00Z", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+            {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status", "time": "2026-11-30T10:05:00Z",
+             "fieldsV1": {"f:status": {}}},
+            {"manager": "kube-controller-manager", "operation": "Update", "time": "2026-11-30T10:04:00Z",
+             "fieldsV1": {"f:metadata": {"f:annotations": {}}}},
+            {"manager": "kubectl", "operation": "Update", "subresource": "scale", "time": "2026-11-30T10:03:00Z",
+             "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+        ]}});
         let changed = changed_paths(&apply::comparable(&want), &apply::comparable(&live));
         let rendered: Vec<String> = changed.iter().map(|p| render(p)).collect();
         assert_eq!(rendered, [".spec.paused", ".spec.replicas", ".spec.template.ports[1]"]);

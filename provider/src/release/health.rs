@@ -158,7 +158,9 @@ fn deployment(v: &Value, conditions: &Conditions) -> Health {
     let want = desired_replicas(v);
     let (replicas, updated, ready, available) =
         (count(v, "replicas"), count(v, "updatedReplicas"), count(v, "readyReplicas"), count(v, "availableReplicas"));
-    if let Some(short) = first_shortfall(&[("replicas", replicas, want), ("updated replicas", updated, want), ("ready replicas", ready, want)]) {
+    if let Some(short) =
+        first_shortfall(&[("replicas", replicas, want), ("updated replicas", updated, want), ("ready replicas", ready, want)])
+    {
         return Health::InProgress(short);
     }
     if replicas > want {
@@ -168,7 +170,9 @@ fn deployment(v: &Value, conditions: &Conditions) -> Health {
         return Health::InProgress(format!("available replicas: {available}/{updated}"));
     }
     let has_deadline = v.pointer("/spec/progressDeadlineSeconds").is_some();
-    if has_deadline && conditions.get("Progressing").and_then(|c| c.reason().map(str::to_owned)).as_deref() != Some("NewReplicaSetAvailable") {
+    if has_deadline
+        && conditions.get("Progressing").and_then(|c| c.reason().map(str::to_owned)).as_deref() != Some("NewReplicaSetAvailable")
+    {
         return Health::InProgress("the new ReplicaSet is not available yet".into());
     }
     match conditions.get("Available") {
@@ -199,11 +203,9 @@ fn stateful_set(v: &Value) -> Health {
     }
     match (str_at(v, "/status/currentRevision"), str_at(v, "/status/updateRevision")) {
         (Some(current), Some(update)) if current == update => Health::Current,
-        (current, update) => Health::InProgress(format!(
-            "rolling out revision {} (pods run {})",
-            update.unwrap_or("?"),
-            current.unwrap_or("?")
-        )),
+        (current, update) => {
+            Health::InProgress(format!("rolling out revision {} (pods run {})", update.unwrap_or("?"), current.unwrap_or("?")))
+        }
     }
 }
 
@@ -337,34 +339,49 @@ mod tests {
 
     #[test]
     fn deployment_rolled_out_is_current() {
-        let live = deploy(2, json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2, "conditions": available_conditions()}));
+        let live = deploy(
+            2,
+            json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2, "conditions": available_conditions()}),
+        );
         assert_eq!(compute(&live), Health::Current);
     }
 
     #[test]
     fn deployment_waits_for_ready_replicas_and_says_so() {
-        let live = deploy(3, json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 1, "conditions": available_conditions()}));
+        let live = deploy(
+            3,
+            json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 1, "conditions": available_conditions()}),
+        );
         assert_eq!(compute(&live), Health::InProgress("ready replicas: 1/3".into()));
     }
 
     #[test]
     fn unobserved_generation_is_in_progress() {
-        let live = deploy(1, json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1, "conditions": available_conditions()}));
+        let live = deploy(
+            1,
+            json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1, "conditions": available_conditions()}),
+        );
         assert!(matches!(compute(&live), Health::InProgress(why) if why.contains("generation 2")));
     }
 
     #[test]
     fn deployment_past_its_deadline_failed() {
-        let live = deploy(1, json!({"observedGeneration": 2, "conditions": [
-            {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"web-1\" has timed out progressing."}
-        ]}));
+        let live = deploy(
+            1,
+            json!({"observedGeneration": 2, "conditions": [
+                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"web-1\" has timed out progressing."}
+            ]}),
+        );
         let Health::Failed(why) = compute(&live) else { panic!("expected Failed") };
         assert!(why.contains("timed out progressing"), "{why}");
     }
 
     #[test]
     fn surplus_replicas_pending_termination() {
-        let live = deploy(1, json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2, "conditions": available_conditions()}));
+        let live = deploy(
+            1,
+            json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2, "conditions": available_conditions()}),
+        );
         assert_eq!(compute(&live), Health::InProgress("1 old replicas pending termination".into()));
     }
 
@@ -398,7 +415,9 @@ mod tests {
         let job = |status: Value| json!({"apiVersion": "batch/v1", "kind": "Job", "status": status});
         assert_eq!(compute(&job(json!({}))), Health::InProgress("job has not started".into()));
         assert_eq!(compute(&job(json!({"startTime": "2026-11-30T00:00:00Z"}))), Health::Current);
-        assert!(matches!(compute(&job(json!({"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}))), Health::Failed(why) if why.contains("BackoffLimitExceeded")));
+        assert!(
+            matches!(compute(&job(json!({"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}))), Health::Failed(why) if why.contains("BackoffLimitExceeded"))
+        );
 
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "status": {"phase": "Running", "containerStatuses": [{"name": "app", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
         assert_eq!(compute(&pod), Health::Failed("container app is in CrashLoopBackOff".into()));
@@ -413,8 +432,13 @@ mod tests {
     fn crds_established_or_rejected() {
         let crd = |conditions: Value| json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "status": {"conditions": conditions}});
         assert_eq!(compute(&crd(json!([{"type": "Established", "status": "True"}]))), Health::Current);
-        assert!(matches!(compute(&crd(json!([{"type": "Established", "status": "False", "reason": "Installing"}]))), Health::InProgress(_)));
-        assert!(matches!(compute(&crd(json!([{"type": "NamesAccepted", "status": "False", "reason": "ListKindConflict"}]))), Health::Failed(why) if why.contains("ListKindConflict")));
+        assert!(matches!(
+            compute(&crd(json!([{"type": "Established", "status": "False", "reason": "Installing"}]))),
+            Health::InProgress(_)
+        ));
+        assert!(
+            matches!(compute(&crd(json!([{"type": "NamesAccepted", "status": "False", "reason": "ListKindConflict"}]))), Health::Failed(why) if why.contains("ListKindConflict"))
+        );
     }
 
     #[test]
@@ -422,7 +446,10 @@ mod tests {
         let cr = |conditions: Value| json!({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"generation": 1}, "status": {"conditions": conditions}});
         assert_eq!(compute(&cr(json!([]))), Health::Current);
         assert_eq!(compute(&cr(json!([{"type": "Ready", "status": "True"}]))), Health::Current);
-        assert_eq!(compute(&cr(json!([{"type": "Ready", "status": "False", "reason": "ErrRegisterACMEAccount", "message": "dns failed"}]))), Health::InProgress("not Ready (ErrRegisterACMEAccount): dns failed".into()));
+        assert_eq!(
+            compute(&cr(json!([{"type": "Ready", "status": "False", "reason": "ErrRegisterACMEAccount", "message": "dns failed"}]))),
+            Health::InProgress("not Ready (ErrRegisterACMEAccount): dns failed".into())
+        );
         assert!(matches!(compute(&cr(json!([{"type": "Stalled", "status": "True"}]))), Health::Failed(_)));
         let mut deleting = cr(json!([]));
         deleting["metadata"]["deletionTimestamp"] = json!("2026-11-30T00:00:00Z");
@@ -431,8 +458,10 @@ mod tests {
 
     #[test]
     fn prometheus_needs_availability_for_its_generation() {
-        let prom = |observed: i64| json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus", "metadata": {"generation": 3},
-            "status": {"conditions": [{"type": "Available", "status": "True", "observedGeneration": observed}]}});
+        let prom = |observed: i64| {
+            json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus", "metadata": {"generation": 3},
+            "status": {"conditions": [{"type": "Available", "status": "True", "observedGeneration": observed}]}})
+        };
         assert!(matches!(compute(&prom(2)), Health::InProgress(_)));
         assert_eq!(compute(&prom(3)), Health::Current);
     }

@@ -59,8 +59,9 @@ impl ReleaseId {
             Err(e) => anyhow::bail!("reading the inventory of release {}: {}", self.stamp(), describe(&e)),
         };
         let text = configmap.data.and_then(|mut d| d.remove(DATA_KEY)).unwrap_or_else(|| "{}".into());
-        let entries: BTreeMap<String, String> = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("the inventory ConfigMap {} of release {} is damaged: {e}", self.configmap_name(), self.stamp()))?;
+        let entries: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("the inventory ConfigMap {} of release {} is damaged: {e}", self.configmap_name(), self.stamp())
+        })?;
         Ok(entries.into_iter().filter_map(|(k, v)| k.parse().ok().map(|key| (key, v))).collect())
     }
 
@@ -97,8 +98,5 @@ impl ReleaseId {
 /// Kinds kept when they leave a release or the release is destroyed, unless asked: deleting
 /// a CRD deletes every resource of its kind cluster-wide, deleting a claim can delete data.
 pub fn is_protected(key: &ObjectKey) -> bool {
-    matches!(
-        (key.group.as_str(), key.kind.as_str()),
-        ("apiextensions.k8s.io", "CustomResourceDefinition") | ("", "PersistentVolumeClaim")
-    )
+    matches!((key.group.as_str(), key.kind.as_str()), ("apiextensions.k8s.io", "CustomResourceDefinition") | ("", "PersistentVolumeClaim"))
 }

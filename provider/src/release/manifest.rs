@@ -281,7 +281,11 @@ spec:
         assert!(err.message.contains("invalid YAML"));
         let err = parse_documents(&["- just\n- a list\n"]).unwrap_err();
         assert!(err.message.contains("must be a Kubernetes object"), "{}", err.message);
-        let twice = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: web}\n"]).unwrap();
+        let twice = parse_documents(&[
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: web}\n",
+        ])
+        .unwrap();
         let err = manifests(twice, "web", &BuiltinScopes).unwrap_err();
         assert_eq!(err.document, 1);
         assert!(err.message.contains("ConfigMap/web/a is also defined in document 0"), "{}", err.message);

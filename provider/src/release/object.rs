@@ -122,27 +122,38 @@ mod tests {
     fn keys_print_and_parse_back() {
         let deploy = ObjectKey::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}}), "web").unwrap();
         assert_eq!(deploy.to_string(), "Deployment.apps/web/api");
-        let ns = ObjectKey::of(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}}), "web").unwrap().cluster_scoped();
+        let ns =
+            ObjectKey::of(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}}), "web").unwrap().cluster_scoped();
         assert_eq!(ns.to_string(), "Namespace//web");
         let crd_key = "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com";
         for key in [deploy, ns] {
             assert_eq!(key.to_string().parse::<ObjectKey>().unwrap(), key);
         }
         let crd: ObjectKey = crd_key.parse().unwrap();
-        assert_eq!((crd.group.as_str(), crd.kind.as_str(), crd.name.as_str()), ("apiextensions.k8s.io", "CustomResourceDefinition", "widgets.example.com"));
+        assert_eq!(
+            (crd.group.as_str(), crd.kind.as_str(), crd.name.as_str()),
+            ("apiextensions.k8s.io", "CustomResourceDefinition", "widgets.example.com")
+        );
         assert_eq!(crd.to_string(), crd_key);
     }
 
     #[test]
     fn an_explicit_namespace_wins_over_the_default() {
-        let key = ObjectKey::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ops"}}), "web").unwrap();
+        let key =
+            ObjectKey::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ops"}}), "web").unwrap();
         assert_eq!(key.namespace, "ops");
     }
 
     #[test]
     fn malformed_documents_say_what_is_missing() {
-        assert_eq!(ObjectKey::of(&json!({"kind": "ConfigMap", "metadata": {"name": "c"}}), "d"), Err(ObjectError::Missing { field: "apiVersion" }));
-        assert_eq!(ObjectKey::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}), "d"), Err(ObjectError::Missing { field: "metadata.name" }));
+        assert_eq!(
+            ObjectKey::of(&json!({"kind": "ConfigMap", "metadata": {"name": "c"}}), "d"),
+            Err(ObjectError::Missing { field: "apiVersion" })
+        );
+        assert_eq!(
+            ObjectKey::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}), "d"),
+            Err(ObjectError::Missing { field: "metadata.name" })
+        );
         assert_eq!(
             ObjectKey::of(&json!({"apiVersion": "v1", "kind": 3, "metadata": {"name": "c"}}), "d"),
             Err(ObjectError::NotAString { field: "kind", found: "a number" })

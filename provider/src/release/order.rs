@@ -167,24 +167,34 @@ mod tests {
 
     #[test]
     fn delete_order_is_apply_order_reversed() {
-        let mut keys: Vec<ObjectKey> =
-            ["Namespace//web", "Widget.example.com/web/w1", "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com", "Secret/web/s"]
-                .into_iter()
-                .map(key)
-                .collect();
+        let mut keys: Vec<ObjectKey> = [
+            "Namespace//web",
+            "Widget.example.com/web/w1",
+            "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com",
+            "Secret/web/s",
+        ]
+        .into_iter()
+        .map(key)
+        .collect();
         sort_for_delete(&mut keys, |k| k);
         assert_eq!(
             printed(&keys),
-            ["Widget.example.com/web/w1", "Secret/web/s", "Namespace//web", "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com"]
+            [
+                "Widget.example.com/web/w1",
+                "Secret/web/s",
+                "Namespace//web",
+                "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com"
+            ]
         );
     }
 
     #[test]
     fn order_does_not_depend_on_input_order() {
-        let base: Vec<ObjectKey> = ["Secret/a/x", "Secret/b/x", "Role.rbac.authorization.k8s.io/a/r", "Gadget.example.com/a/g", "Gadget.other.io/a/g"]
-            .into_iter()
-            .map(key)
-            .collect();
+        let base: Vec<ObjectKey> =
+            ["Secret/a/x", "Secret/b/x", "Role.rbac.authorization.k8s.io/a/r", "Gadget.example.com/a/g", "Gadget.other.io/a/g"]
+                .into_iter()
+                .map(key)
+                .collect();
         let mut forward = base.clone();
         let mut backward: Vec<ObjectKey> = base.into_iter().rev().collect();
         sort_for_apply(&mut forward, |k| k);

@@ -102,9 +102,11 @@ pub async fn until_services_have_endpoints(
             .list(&ListParams::default().labels(&selector))
             .await
             .map_err(|e| ApplyError::Failed { key: key.clone(), message: format!("listing endpoint slices: {}", describe(&e)) })?;
-        let ready = slices.items.iter().flat_map(|slice| slice.endpoints.iter().flatten()).any(|endpoint| {
-            !endpoint.addresses.is_empty() && endpoint.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-        });
+        let ready = slices
+            .items
+            .iter()
+            .flat_map(|slice| slice.endpoints.iter().flatten())
+            .any(|endpoint| !endpoint.addresses.is_empty() && endpoint.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true));
         Ok(if ready { Verdict::Done } else { Verdict::Waiting("no ready endpoints".into()) })
     })
     .await
@@ -180,7 +182,8 @@ mod tests {
             {"name": "b.example.com", "clientConfig": {"service": {"namespace": "sys", "name": "hooks", "path": "/b"}}},
             {"name": "c.example.com", "clientConfig": {"url": "https://hooks.example.com/c"}},
         ]});
-        let validating = json!({"webhooks": [{"name": "d.example.com", "clientConfig": {"service": {"namespace": "ops", "name": "guard"}}}]});
+        let validating =
+            json!({"webhooks": [{"name": "d.example.com", "clientConfig": {"service": {"namespace": "ops", "name": "guard"}}}]});
         let keys: Vec<String> = webhook_services(&[&mutating, &validating]).iter().map(ToString::to_string).collect();
         assert_eq!(keys, ["Service/ops/guard", "Service/sys/hooks"]);
     }

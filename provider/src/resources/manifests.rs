@@ -69,11 +69,9 @@ fn schema() -> Schema {
              destroyed. Default `false`: deleting a CRD deletes every object of its kind in the cluster, and deleting a \
              claim can delete its data.",
         ))
-        .attribute(
-            Attribute::new("objects", Type::map(Type::String))
-                .computed()
-                .description("Every object of the release, keyed `Kind.group/namespace/name`, with the digest of its configuration, or what drifted."),
-        )
+        .attribute(Attribute::new("objects", Type::map(Type::String)).computed().description(
+            "Every object of the release, keyed `Kind.group/namespace/name`, with the digest of its configuration, or what drifted.",
+        ))
         .block(timeouts::block(&TIMEOUTS));
     Schema::new(0, block)
 }
@@ -361,10 +359,7 @@ fn known_documents(value: &Value) -> Option<Vec<String>> {
 
 fn inventory_from(value: &Value) -> Inventory {
     let Some(entries) = value.get("objects").and_then(Value::as_entries) else { return Inventory::new() };
-    entries
-        .iter()
-        .filter_map(|(k, v)| Some((k.parse::<ObjectKey>().ok()?, v.as_str().unwrap_or_default().to_string())))
-        .collect()
+    entries.iter().filter_map(|(k, v)| Some((k.parse::<ObjectKey>().ok()?, v.as_str().unwrap_or_default().to_string()))).collect()
 }
 
 fn inventory_value(inventory: &Inventory) -> Value {

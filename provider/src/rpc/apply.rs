@@ -7,7 +7,11 @@ use crate::proto::tfplugin5 as pb;
 
 use super::{wire, ProviderService};
 
-pub async fn resource_change(registry: &Registry, ctx: &Context, request: pb::apply_resource_change::Request) -> pb::apply_resource_change::Response {
+pub async fn resource_change(
+    registry: &Registry,
+    ctx: &Context,
+    request: pb::apply_resource_change::Request,
+) -> pb::apply_resource_change::Response {
     let Some(entry) = registry.resources.get(request.type_name.as_str()) else {
         return failed(ProviderService::unknown_type("resource", &request.type_name));
     };

@@ -6,7 +6,11 @@ use crate::proto::tfplugin5 as pb;
 
 use super::{wire, ProviderService};
 
-pub async fn resource_state(registry: &Registry, ctx: &Context, request: pb::import_resource_state::Request) -> pb::import_resource_state::Response {
+pub async fn resource_state(
+    registry: &Registry,
+    ctx: &Context,
+    request: pb::import_resource_state::Request,
+) -> pb::import_resource_state::Response {
     let result = async {
         let entry = registry
             .resources

@@ -45,17 +45,17 @@ impl ProviderService {
     }
 
     fn context(&self) -> Context {
-        Context {
-            config: self.config.read().expect("config lock").clone(),
-            cancel: self.cancel.lock().expect("cancel lock").clone(),
-        }
+        Context { config: self.config.read().expect("config lock").clone(), cancel: self.cancel.lock().expect("cancel lock").clone() }
     }
 
     fn unknown_type(kind: &str, name: &str) -> Diagnostics {
         let mut diags = Diagnostics::new();
         diags.error(
             format!("Unknown {kind} type {name:?}"),
-            format!("This build of the aqemia provider ({}) has no {kind} named {name:?}; check the spelling or upgrade the provider.", crate::VERSION),
+            format!(
+                "This build of the aqemia provider ({}) has no {kind} named {name:?}; check the spelling or upgrade the provider.",
+                crate::VERSION
+            ),
         );
         diags
     }
@@ -73,27 +73,45 @@ impl Provider for ProviderService {
         Ok(Response::new(self.schema.clone()))
     }
 
-    async fn prepare_provider_config(&self, r: Request<pb::prepare_provider_config::Request>) -> RpcResult<pb::prepare_provider_config::Response> {
+    async fn prepare_provider_config(
+        &self,
+        r: Request<pb::prepare_provider_config::Request>,
+    ) -> RpcResult<pb::prepare_provider_config::Response> {
         Ok(Response::new(configure::prepare(r.into_inner())))
     }
 
-    async fn validate_resource_type_config(&self, r: Request<pb::validate_resource_type_config::Request>) -> RpcResult<pb::validate_resource_type_config::Response> {
+    async fn validate_resource_type_config(
+        &self,
+        r: Request<pb::validate_resource_type_config::Request>,
+    ) -> RpcResult<pb::validate_resource_type_config::Response> {
         Ok(Response::new(validate::resource(&self.registry, r.into_inner())))
     }
 
-    async fn validate_data_source_config(&self, r: Request<pb::validate_data_source_config::Request>) -> RpcResult<pb::validate_data_source_config::Response> {
+    async fn validate_data_source_config(
+        &self,
+        r: Request<pb::validate_data_source_config::Request>,
+    ) -> RpcResult<pb::validate_data_source_config::Response> {
         Ok(Response::new(validate::data_source(&self.registry, r.into_inner())))
     }
 
-    async fn upgrade_resource_state(&self, r: Request<pb::upgrade_resource_state::Request>) -> RpcResult<pb::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(
+        &self,
+        r: Request<pb::upgrade_resource_state::Request>,
+    ) -> RpcResult<pb::upgrade_resource_state::Response> {
         Ok(Response::new(upgrade::resource_state(&self.registry, r.into_inner())))
     }
 
-    async fn get_resource_identity_schemas(&self, _: Request<pb::get_resource_identity_schemas::Request>) -> RpcResult<pb::get_resource_identity_schemas::Response> {
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
         Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
     }
 
-    async fn upgrade_resource_identity(&self, r: Request<pb::upgrade_resource_identity::Request>) -> RpcResult<pb::upgrade_resource_identity::Response> {
+    async fn upgrade_resource_identity(
+        &self,
+        r: Request<pb::upgrade_resource_identity::Request>,
+    ) -> RpcResult<pb::upgrade_resource_identity::Response> {
         Ok(Response::new(upgrade::identity(r.into_inner())))
     }
 
@@ -111,11 +129,17 @@ impl Provider for ProviderService {
         Ok(Response::new(plan::resource_change(&self.registry, &self.context(), r.into_inner()).await))
     }
 
-    async fn apply_resource_change(&self, r: Request<pb::apply_resource_change::Request>) -> RpcResult<pb::apply_resource_change::Response> {
+    async fn apply_resource_change(
+        &self,
+        r: Request<pb::apply_resource_change::Request>,
+    ) -> RpcResult<pb::apply_resource_change::Response> {
         Ok(Response::new(apply::resource_change(&self.registry, &self.context(), r.into_inner()).await))
     }
 
-    async fn import_resource_state(&self, r: Request<pb::import_resource_state::Request>) -> RpcResult<pb::import_resource_state::Response> {
+    async fn import_resource_state(
+        &self,
+        r: Request<pb::import_resource_state::Request>,
+    ) -> RpcResult<pb::import_resource_state::Response> {
         Ok(Response::new(import::resource_state(&self.registry, &self.context(), r.into_inner()).await))
     }
 

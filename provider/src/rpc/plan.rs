@@ -6,18 +6,24 @@ use crate::proto::tfplugin5 as pb;
 
 use super::{wire, ProviderService};
 
-pub async fn resource_change(registry: &Registry, ctx: &Context, request: pb::plan_resource_change::Request) -> pb::plan_resource_change::Response {
+pub async fn resource_change(
+    registry: &Registry,
+    ctx: &Context,
+    request: pb::plan_resource_change::Request,
+) -> pb::plan_resource_change::Response {
     match plan(registry, ctx, &request).await {
         Ok(response) => response,
         Err(diags) => pb::plan_resource_change::Response { diagnostics: wire::diagnostics(&diags), ..Default::default() },
     }
 }
 
-async fn plan(registry: &Registry, ctx: &Context, request: &pb::plan_resource_change::Request) -> Result<pb::plan_resource_change::Response, Diagnostics> {
-    let entry = registry
-        .resources
-        .get(request.type_name.as_str())
-        .ok_or_else(|| ProviderService::unknown_type("resource", &request.type_name))?;
+async fn plan(
+    registry: &Registry,
+    ctx: &Context,
+    request: &pb::plan_resource_change::Request,
+) -> Result<pb::plan_resource_change::Response, Diagnostics> {
+    let entry =
+        registry.resources.get(request.type_name.as_str()).ok_or_else(|| ProviderService::unknown_type("resource", &request.type_name))?;
     let ty = &entry.value_type;
     let prior = wire::decode(request.prior_state.as_ref(), ty, "prior state")?;
     let proposed = wire::decode(request.proposed_new_state.as_ref(), ty, "proposed state")?;

@@ -16,10 +16,8 @@ pub fn resource_state(registry: &Registry, request: pb::upgrade_resource_state::
 }
 
 fn upgrade(registry: &Registry, request: &pb::upgrade_resource_state::Request) -> Result<(cty::Value, cty::Type), Diagnostics> {
-    let entry = registry
-        .resources
-        .get(request.type_name.as_str())
-        .ok_or_else(|| ProviderService::unknown_type("resource", &request.type_name))?;
+    let entry =
+        registry.resources.get(request.type_name.as_str()).ok_or_else(|| ProviderService::unknown_type("resource", &request.type_name))?;
     let raw = request.raw_state.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
     let mut diags = Diagnostics::new();
     if raw.is_empty() {
@@ -49,7 +47,10 @@ fn upgrade(registry: &Registry, request: &pb::upgrade_resource_state::Request) -
         let mut d = Diagnostics::new();
         d.error(
             "Cannot read stored state",
-            format!("The state of {} (schema version {}) does not match schema version {current}: {e}.", request.type_name, request.version),
+            format!(
+                "The state of {} (schema version {}) does not match schema version {current}: {e}.",
+                request.type_name, request.version
+            ),
         );
         d
     })?;
@@ -59,9 +60,6 @@ fn upgrade(registry: &Registry, request: &pb::upgrade_resource_state::Request) -
 /// aqemia declares no resource identities, so Terraform has nothing to upgrade.
 pub fn identity(request: pb::upgrade_resource_identity::Request) -> pb::upgrade_resource_identity::Response {
     let mut diags = Diagnostics::new();
-    diags.error(
-        "Resource identity not supported",
-        format!("{} declares no resource identity; nothing to upgrade.", request.type_name),
-    );
+    diags.error("Resource identity not supported", format!("{} declares no resource identity; nothing to upgrade.", request.type_name));
     pb::upgrade_resource_identity::Response { upgraded_identity: None, diagnostics: wire::diagnostics(&diags) }
 }

@@ -27,13 +27,11 @@ pub fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result
 
 /// Encodes a value as msgpack, which every Terraform release accepts.
 pub fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostics> {
-    cty::msgpack::encode(value, ty)
-        .map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() })
-        .map_err(|err| {
-            let mut diags = Diagnostics::new();
-            diags.error(format!("Cannot encode the {what}"), format!("{err}. This is a bug in the provider; please report it."));
-            diags
-        })
+    cty::msgpack::encode(value, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|err| {
+        let mut diags = Diagnostics::new();
+        diags.error(format!("Cannot encode the {what}"), format!("{err}. This is a bug in the provider; please report it."));
+        diags
+    })
 }
 
 pub fn diagnostics(diags: &Diagnostics) -> Vec<pb::Diagnostic> {

@@ -17,7 +17,9 @@ use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::framework::Registry;
-use crate::proto::go_plugin::{grpc_broker_server::GrpcBrokerServer, grpc_controller_server::GrpcControllerServer, grpc_stdio_server::GrpcStdioServer};
+use crate::proto::go_plugin::{
+    grpc_broker_server::GrpcBrokerServer, grpc_controller_server::GrpcControllerServer, grpc_stdio_server::GrpcStdioServer,
+};
 use crate::proto::tfplugin5::provider_server::ProviderServer;
 use crate::rpc::ProviderService;
 
@@ -160,7 +162,8 @@ async fn routes(builder: Server, registry: Registry, shutdown: Option<mpsc::Send
 /// Ctrl-C in the terminal reaches the whole process group; Terraform owns shutdown (it sends
 /// Stop, then Shutdown), so the provider must not die half-way through an apply.
 fn ignore_interrupts() -> anyhow::Result<()> {
-    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut interrupts =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).context("installing the SIGINT handler")?;
     tokio::spawn(async move {
         while interrupts.recv().await.is_some() {
             log::debug("ignoring SIGINT: Terraform stops the provider itself");

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cty::{self, Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
-use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Nesting, NestedBlock, Plan, Private, Read, Resource, Schema};
+use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, NestedBlock, Nesting, Plan, Private, Read, Resource, Schema};
 
 use super::store::Store;
 
@@ -58,7 +58,11 @@ fn schema(version: i64) -> Schema {
         .attribute(Attribute::new("tup", Type::Tuple(vec![Type::String, Type::Number, Type::Bool])).optional())
         .attribute(Attribute::string("secret").optional().sensitive())
         .attribute(Attribute::string("tier").default("standard").description("Defaults to `standard`."))
-        .attribute(Attribute::string("fail_on").optional().description("`create` or `update`: fail after writing the object, to test partial state."))
+        .attribute(
+            Attribute::string("fail_on")
+                .optional()
+                .description("`create` or `update`: fail after writing the object, to test partial state."),
+        )
         .attribute(Attribute::string("summary").computed().description("`name/tier`, known at plan time when both are."))
         .attribute(Attribute::string("created_at").computed().use_state_for_unknown())
         .attribute(Attribute::number("revision").computed().description("Incremented by every update."))
