@@ -46,7 +46,7 @@ impl Discovery {
         if !self.groups.contains_key(api_version) {
             let gv = GroupVersion::gv(&gvk.group, &gvk.version);
             self.requests += 1;
-            let resources = match kube::discovery::pinned_group(&self.client, &gv).await {
+            let resources = match super::with_retries(|| kube::discovery::pinned_group(&self.client, &gv)).await {
                 Ok(group) => group.versioned_resources(&gvk.version),
                 Err(e) if super::is_not_found(&e) => return Err(no_such_kind()),
                 Err(e) => return Err(anyhow::anyhow!("discovering {api_version}: {}", super::describe(&e)).into()),
@@ -67,7 +67,7 @@ impl Discovery {
         };
         if !self.recommended.contains_key(group) {
             self.requests += 1;
-            let resources = match kube::discovery::group(&self.client, group).await {
+            let resources = match super::with_retries(|| kube::discovery::group(&self.client, group)).await {
                 Ok(found) => found.recommended_resources(),
                 Err(kube::Error::Discovery(_)) => return Err(no_such_kind()),
                 Err(e) if super::is_not_found(&e) => return Err(no_such_kind()),

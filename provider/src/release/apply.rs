@@ -9,7 +9,7 @@
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
-use crate::k8s::{describe, is_not_found, Resolved};
+use crate::k8s::{describe, is_not_found, with_retries, Resolved};
 
 use super::object::ObjectKey;
 
@@ -56,7 +56,7 @@ pub fn api_for(client: &kube::Client, resolved: &Resolved, key: &ObjectKey) -> A
 
 /// Reads the live object; `None` when it does not exist.
 pub async fn get(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<Option<Value>, ApplyError> {
-    match api.get(&key.name).await {
+    match with_retries(|| api.get(&key.name)).await {
         Ok(object) => Ok(Some(to_json(&object))),
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(ApplyError::Failed { key: key.clone(), message: format!("reading: {}", describe(&e)) }),
@@ -118,7 +118,7 @@ pub async fn dry_run(api: &Api<DynamicObject>, key: &ObjectKey, body: &Value) ->
 /// Deletes with background propagation; `false` when it was already gone.
 pub async fn delete(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<bool, ApplyError> {
     let params = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
-    match api.delete(&key.name, &params).await {
+    match with_retries(|| api.delete(&key.name, &params)).await {
         Ok(_) => Ok(true),
         Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(ApplyError::Failed { key: key.clone(), message: format!("deleting: {}", describe(&e)) }),
@@ -143,7 +143,8 @@ impl PatchError {
 }
 
 async fn patch(api: &Api<DynamicObject>, key: &ObjectKey, body: &Value, params: &PatchParams) -> Result<Value, PatchError> {
-    match api.patch(&key.name, params, &Patch::Apply(body)).await {
+    let patch = Patch::Apply(body);
+    match with_retries(|| api.patch(&key.name, params, &patch)).await {
         Ok(object) => Ok(to_json(&object)),
         Err(kube::Error::Api(status)) if status.is_conflict() => {
             let causes = status.details.as_ref().map(|d| d.causes.as_slice()).unwrap_or_default();

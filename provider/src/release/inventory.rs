@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
 
-use crate::k8s::{describe, is_not_found};
+use crate::k8s::{describe, is_not_found, with_retries};
 
 use super::apply::FIELD_MANAGER;
 use super::object::ObjectKey;
@@ -53,7 +53,8 @@ impl ReleaseId {
     /// The inventory stored in the cluster; empty when there is none.
     pub async fn load(&self, client: &kube::Client) -> anyhow::Result<Inventory> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        let configmap = match api.get(&self.configmap_name()).await {
+        let name = self.configmap_name();
+        let configmap = match with_retries(|| api.get(&name)).await {
             Ok(cm) => cm,
             Err(e) if is_not_found(&e) => return Ok(Inventory::new()),
             Err(e) => anyhow::bail!("reading the inventory of release {}: {}", self.stamp(), describe(&e)),
@@ -79,7 +80,8 @@ impl ReleaseId {
             "data": {DATA_KEY: serde_json::to_string(&entries).expect("strings serialise")},
         });
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        api.patch(&self.configmap_name(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&body))
+        let (name, params, patch) = (self.configmap_name(), PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(&body));
+        with_retries(|| api.patch(&name, &params, &patch))
             .await
             .map_err(|e| anyhow::anyhow!("writing the inventory of release {}: {}", self.stamp(), describe(&e)))?;
         Ok(())
@@ -87,7 +89,8 @@ impl ReleaseId {
 
     pub async fn remove(&self, client: &kube::Client) -> anyhow::Result<()> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        match api.delete(&self.configmap_name(), &Default::default()).await {
+        let (name, params) = (self.configmap_name(), Default::default());
+        match with_retries(|| api.delete(&name, &params)).await {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
             Err(e) => anyhow::bail!("deleting the inventory of release {}: {}", self.stamp(), describe(&e)),
