@@ -163,6 +163,7 @@ pub fn manifests(
     for (document, mut body) in bodies {
         let fail = |message: String| DocumentError { document, message };
         let key = ObjectKey::of(&body, default_namespace).map_err(|e| fail(e.to_string()))?;
+        check_string_maps(&body).map_err(fail)?;
         let api_version = body["apiVersion"].as_str().unwrap_or_default().to_string();
         let Some(namespaced) = scopes.namespaced(&key.group, &key.kind) else {
             out.push(None);
@@ -184,6 +185,18 @@ pub fn manifests(
         out.push(Some(Manifest { key, api_version, body, digest }));
     }
     Ok(out)
+}
+
+/// Labels and annotations, which the engine adds to, must be maps of strings.
+fn check_string_maps(body: &Value) -> Result<(), String> {
+    for field in ["labels", "annotations"] {
+        match body.pointer(&format!("/metadata/{field}")) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) if map.values().all(Value::is_string) => {}
+            Some(_) => return Err(format!("metadata.{field} must be a map of strings, like {{ app: web }}")),
+        }
+    }
+    Ok(())
 }
 
 /// `sha256:` and 16 hex digits of the canonical JSON: the same object always gives the same
@@ -289,6 +302,10 @@ spec:
         let err = manifests(twice, "web", &BuiltinScopes).unwrap_err();
         assert_eq!(err.document, 1);
         assert!(err.message.contains("ConfigMap/web/a is also defined in document 0"), "{}", err.message);
+        let labelled = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: [x]}\n"]).unwrap();
+        assert!(manifests(labelled, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.labels must be a map of strings"));
+        let unquoted = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {replicas: 3}}\n"]).unwrap();
+        assert!(manifests(unquoted, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.annotations"));
         let nameless = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"]).unwrap();
         assert!(manifests(nameless, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.name is missing"));
     }
