@@ -31,13 +31,11 @@ pub struct Discovery {
     groups: HashMap<String, Vec<(ApiResource, ApiCapabilities)>>,
     /// By group: the kinds at their recommended versions, for objects known by key only.
     recommended: HashMap<String, Vec<(ApiResource, ApiCapabilities)>>,
-    /// Group-versions fetched so far: the request count a benchmark reports.
-    pub requests: usize,
 }
 
 impl Discovery {
     pub fn new(client: kube::Client) -> Self {
-        Discovery { client, groups: HashMap::new(), recommended: HashMap::new(), requests: 0 }
+        Discovery { client, groups: HashMap::new(), recommended: HashMap::new() }
     }
 
     pub async fn resolve(&mut self, api_version: &str, kind: &str) -> Result<Resolved, DiscoveryError> {
@@ -45,7 +43,6 @@ impl Discovery {
         let no_such_kind = || DiscoveryError::NoSuchKind { api_version: api_version.to_string(), kind: kind.to_string() };
         if !self.groups.contains_key(api_version) {
             let gv = GroupVersion::gv(&gvk.group, &gvk.version);
-            self.requests += 1;
             let resources = match super::with_retries(|| kube::discovery::pinned_group(&self.client, &gv)).await {
                 Ok(group) => group.versioned_resources(&gvk.version),
                 Err(e) if super::is_not_found(&e) => return Err(no_such_kind()),
@@ -66,7 +63,6 @@ impl Discovery {
             kind: kind.to_string(),
         };
         if !self.recommended.contains_key(group) {
-            self.requests += 1;
             let resources = match super::with_retries(|| kube::discovery::group(&self.client, group)).await {
                 Ok(found) => found.recommended_resources(),
                 Err(kube::Error::Discovery(_)) => return Err(no_such_kind()),

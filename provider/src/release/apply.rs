@@ -16,13 +16,6 @@ use super::object::ObjectKey;
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "aqemia";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Configured,
-    Unchanged,
-}
-
 /// A field that another manager owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
@@ -70,9 +63,9 @@ pub enum Mode {
     DryRun,
 }
 
-/// Applies `body` and returns what happened and the object as stored (with `Mode::DryRun`:
-/// what would happen, and the object as it would be). `previous`, the body this release
-/// applied last time, decides which conflicts are ours to force.
+/// Applies `body` (with `Mode::DryRun`, only asks whether the API server would take it).
+/// `previous`, the body this release applied last time, decides which conflicts are ours to
+/// force.
 pub async fn apply(
     api: &Api<DynamicObject>,
     key: &ObjectKey,
@@ -80,8 +73,7 @@ pub async fn apply(
     previous: Option<&Value>,
     force_conflicts: bool,
     mode: Mode,
-) -> Result<(Outcome, Value), ApplyError> {
-    let live = get(api, key).await?;
+) -> Result<(), ApplyError> {
     let mut params = PatchParams::apply(FIELD_MANAGER);
     if force_conflicts {
         params = params.force();
@@ -100,13 +92,7 @@ pub async fn apply(
         }
         other => other,
     };
-    let stored = result.map_err(|e| e.into_apply_error(key))?;
-    let outcome = match &live {
-        None => Outcome::Created,
-        Some(live) if comparable(&stored) == comparable(live) => Outcome::Unchanged,
-        Some(_) => Outcome::Configured,
-    };
-    Ok((outcome, stored))
+    result.map(drop).map_err(|e| e.into_apply_error(key))
 }
 
 /// The live object as the release would leave it, without writing: drift is the difference.
@@ -115,12 +101,12 @@ pub async fn dry_run(api: &Api<DynamicObject>, key: &ObjectKey, body: &Value) ->
     patch(api, key, body, &params).await.map_err(|e| e.into_apply_error(key))
 }
 
-/// Deletes with background propagation; `false` when it was already gone.
-pub async fn delete(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<bool, ApplyError> {
+/// Deletes with background propagation; an object already gone counts as deleted.
+pub async fn delete(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<(), ApplyError> {
     let params = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
     match with_retries(|| api.delete(&key.name, &params)).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(ApplyError::Failed { key: key.clone(), message: format!("deleting: {}", describe(&e)) }),
     }
 }

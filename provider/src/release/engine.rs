@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::k8s::{concurrently, Discovery, DiscoveryError, Resolved};
 
-use super::apply::{self, api_for, ApplyError, Outcome};
+use super::apply::{self, api_for, ApplyError};
 use super::inventory::{is_protected, Inventory, ReleaseId};
 use super::manifest::{self, BuiltinScopes, Chain, KnownScopes, Manifest, Scopes as _};
 use super::object::ObjectKey;
@@ -63,10 +63,8 @@ impl From<DiscoveryError> for ReleaseError {
 #[derive(Debug, Default)]
 pub struct Installed {
     pub inventory: Inventory,
-    pub outcomes: Vec<(ObjectKey, Outcome)>,
     /// Protected objects that left the release and were kept.
     pub kept: Vec<ObjectKey>,
-    pub pruned: Vec<ObjectKey>,
 }
 
 /// The manifests of `documents`, placed with what is known without a cluster (built-in
@@ -154,11 +152,10 @@ pub async fn install(
             let mut body = manifest.body.clone();
             id.stamp_object(&mut body);
             let before = previous.get(&manifest.key).map(|m| &m.body);
-            let (outcome, _) = apply::apply(&api, &manifest.key, &body, before, options.force_conflicts, apply::Mode::Commit)
+            apply::apply(&api, &manifest.key, &body, before, options.force_conflicts, apply::Mode::Commit)
                 .await
                 .map_err(|e| fail(&applied, e.into()))?;
             applied.insert(manifest.key.clone(), manifest.digest.clone());
-            installed.outcomes.push((manifest.key.clone(), outcome));
             watched.push(Watched { key: manifest.key.clone(), api });
         }
         if stage == Stage::Foundation {
@@ -188,9 +185,7 @@ pub async fn install(
     let stale: Vec<ObjectKey> = recorded.keys().filter(|k| !planned.contains_key(*k)).cloned().collect();
     if options.prune {
         // On failure the stale objects stay in the inventory, so the next apply prunes again.
-        let (pruned, kept) = delete_objects(discovery, id, stale, options, cancel, false).await.map_err(|e| fail(&applied, e))?;
-        installed.pruned = pruned;
-        installed.kept = kept;
+        installed.kept = delete_objects(discovery, id, stale, options, cancel, false).await.map_err(|e| fail(&applied, e))?;
     }
     id.store(&client, &planned).await.map_err(|e| fail(&planned, e.into()))?;
     installed.inventory = planned;
@@ -249,7 +244,7 @@ async fn resolve_for_apply(discovery: &mut Discovery, manifest: &Manifest, deadl
 
 /// Deletes `keys` (protected kinds only when asked), in uninstall order, each only if it
 /// carries this release's stamp. With `wait_gone`, waits until finalizers are done.
-/// Returns what was deleted and what was kept.
+/// Returns what was kept.
 pub async fn delete_objects(
     discovery: &mut Discovery,
     id: &ReleaseId,
@@ -257,10 +252,10 @@ pub async fn delete_objects(
     options: &Options,
     cancel: &CancellationToken,
     wait_gone: bool,
-) -> Result<(Vec<ObjectKey>, Vec<ObjectKey>), ReleaseError> {
+) -> Result<Vec<ObjectKey>, ReleaseError> {
     order::sort_for_delete(&mut keys, |k| k);
     let client = discovery.client().clone();
-    let (mut deleted, mut kept, mut watched) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut kept, mut watched) = (Vec::new(), Vec::new());
     for key in keys {
         if is_protected(&key) && !options.delete_protected {
             kept.push(key);
@@ -276,7 +271,6 @@ pub async fn delete_objects(
         match apply::get(&api, &key).await? {
             Some(live) if id.owns(&live) => {
                 apply::delete(&api, &key).await?;
-                deleted.push(key.clone());
                 watched.push(Watched { key, api });
             }
             // Gone already, or no longer ours: leave it.
@@ -286,7 +280,7 @@ pub async fn delete_objects(
     if wait_gone {
         wait::until_deleted(&watched, options.deadline, cancel).await?;
     }
-    Ok((deleted, kept))
+    Ok(kept)
 }
 
 /// Uninstalls: every object in reverse order, waiting for finalizers, then the inventory.
@@ -299,7 +293,7 @@ pub async fn uninstall(
 ) -> Result<Vec<ObjectKey>, ReleaseError> {
     let mut keys: Vec<ObjectKey> = inventory.keys().cloned().collect();
     keys.extend(id.load(discovery.client()).await?.into_keys().filter(|k| !inventory.contains_key(k)));
-    let (_, kept) = delete_objects(discovery, id, keys, options, cancel, true).await?;
+    let kept = delete_objects(discovery, id, keys, options, cancel, true).await?;
     id.remove(discovery.client()).await?;
     Ok(kept)
 }
@@ -313,7 +307,7 @@ pub async fn preview(
     manifests: &[&Manifest],
     previous: &BTreeMap<ObjectKey, Manifest>,
     force_conflicts: bool,
-) -> Result<Vec<(ObjectKey, Outcome)>, ReleaseError> {
+) -> Result<(), ReleaseError> {
     // Owned inputs: the tasks run concurrently and outlive no borrow.
     let items: Vec<(Target, Option<Value>, bool)> = targets(discovery, id, manifests.iter().copied())
         .await?
@@ -328,18 +322,13 @@ pub async fn preview(
     let results = concurrently(items.into_iter(), move |(target, before, namespace_comes_with_release)| async move {
         let dry = apply::apply(&target.api, &target.key, &target.body, before.as_ref(), force_conflicts, apply::Mode::DryRun).await;
         match dry {
-            Ok((outcome, _)) => Ok(Some((target.key, outcome))),
             // Its namespace comes with the release: nothing to ask the server yet.
-            Err(ApplyError::Rejected { .. }) if namespace_comes_with_release => Ok(None),
-            Err(e) => Err(ReleaseError::from(e)),
+            Err(ApplyError::Rejected { .. }) if namespace_comes_with_release => Ok(()),
+            other => other,
         }
     })
     .await;
-    let mut out = Vec::new();
-    for result in results {
-        out.extend(result?);
-    }
-    Ok(out)
+    results.into_iter().collect::<Result<(), ApplyError>>().map_err(ReleaseError::from)
 }
 
 /// An object's API and its body as applied (stamped with the release).
