@@ -81,10 +81,12 @@ built() { # dir stamp
   [[ -f "$1/.stamp" && "$(cat "$1/.stamp")" == "$2" ]]
 }
 
-# Copies $module@$version from the module cache into a writable directory and prints its path.
-module_source() { # module version log
-  local module="$1" version="$2" log="$3" src="$k8s/src/${1//\//_}@$2"
+# Copies $module@$version from the module cache into a writable directory, points its local
+# replaces at the published sibling modules of version $siblings, and prints its path.
+module_source() { # module version siblings log
+  local module="$1" version="$2" siblings="$3" log="$4" src="$k8s/src/${1//\//_}@$2"
   go_module_copy "$module" "$version" "$src" >/dev/null 2>>"$log" || die "go mod download $module@$version failed; see $log"
+  go_rewrite_local_replaces "$src" "$siblings" >>"$log" 2>&1 || die "rewriting the go.mod of $module failed; see $log"
   printf '%s\n' "$src"
 }
 
@@ -117,10 +119,8 @@ build_component() { # name dir stamp function
 build_kubernetes() { # log out
   local log="$1" out="$2" src minor="${kube_version#*.}" ldflags="-s -w" key val
   minor="${minor%%.*}"
-  src="$(module_source k8s.io/kubernetes "v$kube_version" "$log")"
   # Release 1.X.Y's staging modules (k8s.io/api and the rest) are published as v0.X.Y.
-  go_rewrite_local_replaces "$src" "v0.$minor.${kube_version##*.}" >>"$log" 2>&1 ||
-    die "rewriting the go.mod of k8s.io/kubernetes failed; see $log"
+  src="$(module_source k8s.io/kubernetes "v$kube_version" "v0.$minor.${kube_version##*.}" "$log")"
   # What hack/lib/version.sh stamps, so `kubectl version` and the skew checks see a release.
   for key in gitVersion=v$kube_version gitMajor=1 gitMinor=$minor gitTreeState=clean; do
     for val in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
@@ -134,18 +134,14 @@ build_kubernetes() { # log out
 
 build_etcd() { # log out
   local log="$1" out="$2" src
-  src="$(module_source go.etcd.io/etcd/server/v3 "v$etcd_version" "$log")"
-  go_rewrite_local_replaces "$src" "v$etcd_version" >>"$log" 2>&1 ||
-    die "rewriting the go.mod of go.etcd.io/etcd/server/v3 failed; see $log"
+  src="$(module_source go.etcd.io/etcd/server/v3 "v$etcd_version" "v$etcd_version" "$log")"
   go_build etcd "$src" "$log" "$out/etcd" "-s -w" .
   rm -rf "$src"
 }
 
 build_kwok() { # log out
   local log="$1" out="$2" src
-  src="$(module_source sigs.k8s.io/kwok "v$kwok_version" "$log")"
-  go_rewrite_local_replaces "$src" "v$kwok_version" >>"$log" 2>&1 ||
-    die "rewriting the go.mod of sigs.k8s.io/kwok failed; see $log"
+  src="$(module_source sigs.k8s.io/kwok "v$kwok_version" "v$kwok_version" "$log")"
   go_build kwok "$src" "$log" "$out/kwok" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$kwok_version" ./cmd/kwok
   # The kwok binary has no stages of its own; kwokctl hands it these, the same release's
   # defaults: nodes become Ready and keep a lease, Pods become Ready, Jobs' Pods complete.
