@@ -7,6 +7,7 @@
 //! `config` is the provider configuration; `k8s` reaches a cluster; `release` is the engine
 //! that puts objects into it; `resources` holds the resources themselves.
 
+pub mod aws;
 pub mod config;
 pub mod cty;
 pub mod framework;

@@ -15,6 +15,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("iam", "IAM (AWS_ENDPOINT_URL_IAM)"),
     ("eks", "EKS (AWS_ENDPOINT_URL_EKS)"),
     ("ecr", "ECR (AWS_ENDPOINT_URL_ECR)"),
+    ("elbv2", "Elastic Load Balancing v2 (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2)"),
     ("sts", "STS (AWS_ENDPOINT_URL_STS)"),
     ("s3", "S3 (AWS_ENDPOINT_URL_S3)"),
     ("cloudflare", "the Cloudflare API (CLOUDFLARE_API_BASE_URL)"),
@@ -123,6 +124,7 @@ fn endpoint_env(name: &str) -> String {
         "aws" => "AWS_ENDPOINT_URL".into(),
         "cloudflare" => "CLOUDFLARE_API_BASE_URL".into(),
         "tailscale" => "TAILSCALE_BASE_URL".into(),
+        "elbv2" => "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2".into(),
         service => format!("AWS_ENDPOINT_URL_{}", service.to_uppercase()),
     }
 }

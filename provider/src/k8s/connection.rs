@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use crate::aws::{token, Aws};
+use crate::config::ProviderConfig;
 use crate::cty::{Path, Type, Value};
 use crate::framework::{Attribute, Diagnostics};
 
@@ -22,15 +25,18 @@ const KUBECONFIG_KEYS: [&str; 2] = ["kubeconfig_path", "context"];
 pub enum Connection {
     /// A kubeconfig file, and the context in it (its current context when absent).
     Kubeconfig { path: PathBuf, context: Option<String> },
+    /// An EKS cluster, reached with a token minted from the provider's AWS credentials.
+    Eks { name: String, endpoint: String, ca_certificate: String, region: String },
 }
 
 /// The schema attribute, named `cluster` everywhere.
 pub fn attribute() -> Attribute {
     Attribute::new("cluster", Type::map(Type::String)).required().description(
-        "How to reach the cluster: `{ kubeconfig_path = \"...\", context = \"...\" }` (context optional: \
-         the file's current context). The EKS form `{ name, endpoint, ca_certificate, region }`, as \
-         `aqemia_cluster.<name>.connection` gives it, arrives with `aqemia_cluster`. Never taken from the \
-         provider configuration, so one apply can create a cluster and install into it.",
+        "How to reach the cluster: `aqemia_cluster.<name>.connection` (an EKS cluster: `{ name, endpoint, \
+         ca_certificate, region }`, authenticated with a token the provider mints from its AWS credentials for \
+         each operation), or `{ kubeconfig_path = \"...\", context = \"...\" }` (context optional: the file's \
+         current context). Never taken from the provider configuration, so one apply can create a cluster and \
+         install into it.",
     )
 }
 
@@ -71,18 +77,43 @@ impl Connection {
             }));
         }
         if EKS_KEYS.iter().any(|k| given.contains_key(k)) {
-            return Err(error(
-                path,
-                "EKS connections (name, endpoint, ca_certificate, region) are not supported by this provider build yet; \
-                 give kubeconfig_path (and optionally context) instead",
-            ));
+            if let Some(missing) = EKS_KEYS.iter().find(|k| !given.contains_key(*k)) {
+                return Err(error(
+                    &path.key(*missing),
+                    format!(
+                        "an EKS connection needs {}; {missing} is missing (pass aqemia_cluster.<name>.connection whole)",
+                        EKS_KEYS.join(", ")
+                    ),
+                ));
+            }
+            if !given["ca_certificate"].contains("-----BEGIN CERTIFICATE-----") {
+                return Err(error(
+                    &path.key("ca_certificate"),
+                    "ca_certificate must be the cluster's CA in PEM form (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
+            let text = |k: &str| given[k].to_string();
+            return Ok(Some(Connection::Eks {
+                name: text("name"),
+                endpoint: text("endpoint"),
+                ca_certificate: text("ca_certificate"),
+                region: text("region"),
+            }));
         }
         Err(error(path, "cluster names no cluster: set kubeconfig_path (and optionally context)"))
     }
 
-    /// A client for this connection. Built per operation, so credentials are always fresh.
-    pub async fn client(&self) -> anyhow::Result<kube::Client> {
+    /// A client for this connection. Built per operation, so credentials (and an EKS
+    /// token, valid 15 minutes) are always fresh.
+    pub async fn client(&self, provider: &ProviderConfig) -> anyhow::Result<kube::Client> {
         match self {
+            Connection::Eks { name, endpoint, ca_certificate, region } => {
+                let aws = Aws::connect(provider, region).await;
+                let token = token::mint(&aws, name).await.with_context(|| format!("minting a token for EKS cluster {name}"))?;
+                let mut config = eks_config(endpoint, ca_certificate)?;
+                config.auth_info.token = Some(secrecy::SecretString::from(token));
+                kube::Client::try_from(config).context("creating the Kubernetes client")
+            }
             Connection::Kubeconfig { path, context } => {
                 let kubeconfig = Kubeconfig::read_from(path).with_context(|| format!("reading kubeconfig {}", path.display()))?;
                 let options = KubeConfigOptions { context: context.clone(), ..Default::default() };
@@ -98,9 +129,42 @@ impl Connection {
     /// Names the cluster in messages.
     pub fn describe(&self) -> String {
         match self {
+            Connection::Eks { name, region, .. } => format!("EKS cluster {name} in {region}"),
             Connection::Kubeconfig { path, context: Some(context) } => format!("context {context:?} of {}", path.display()),
             Connection::Kubeconfig { path, context: None } => format!("the current context of {}", path.display()),
         }
+    }
+}
+
+/// A client configuration for an API server at `endpoint` that trusts only `ca_pem`.
+fn eks_config(endpoint: &str, ca_pem: &str) -> anyhow::Result<kube::Config> {
+    let url: http::Uri = endpoint.parse().with_context(|| format!("{endpoint:?} is not a URL"))?;
+    let mut config = kube::Config::new(url);
+    config.root_cert = Some(pem_certificates(ca_pem)?);
+    Ok(config)
+}
+
+/// The DER bodies of the certificates in a PEM text.
+fn pem_certificates(pem: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for block in pem.split("-----BEGIN CERTIFICATE-----").skip(1) {
+        let body = block.split("-----END CERTIFICATE-----").next().unwrap_or_default();
+        let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        out.push(base64::engine::general_purpose::STANDARD.decode(text).context("a certificate in the CA is not valid base64")?);
+    }
+    anyhow::ensure!(!out.is_empty(), "the CA holds no PEM certificate");
+    Ok(out)
+}
+
+/// Whether an API server answers over TLS with this CA: any HTTP status counts, since a
+/// fresh control plane may refuse anonymous requests and still be up.
+pub async fn answers(endpoint: &str, ca_pem: &str) -> bool {
+    let Ok(config) = eks_config(endpoint, ca_pem) else { return false };
+    let Ok(client) = kube::Client::try_from(config) else { return false };
+    match client.apiserver_version().await {
+        Ok(_) => true,
+        Err(kube::Error::Api(..)) => true,
+        Err(_) => false,
     }
 }
 

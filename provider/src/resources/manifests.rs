@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
+use crate::config::ProviderConfig;
 use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
@@ -118,7 +119,7 @@ impl Resource for Manifests {
         }
     }
 
-    async fn plan(&self, _ctx: &Context, plan: &mut Plan) {
+    async fn plan(&self, ctx: &Context, plan: &mut Plan) {
         let namespace = plan.planned.get("namespace").and_then(Value::as_str).map(str::to_string);
         let name = plan.planned.get("name").and_then(Value::as_str).map(str::to_string);
         if let (Some(namespace), Some(name), Some(id)) = (namespace.as_ref(), name, plan.planned.get_mut("id")) {
@@ -126,7 +127,7 @@ impl Resource for Manifests {
                 *id = Value::string(format!("{namespace}/{name}"));
             }
         }
-        let objects = match plan_objects(plan).await {
+        let objects = match plan_objects(ctx, plan).await {
             Ok(Some(inventory)) => inventory_value(&inventory),
             Ok(None) => Value::unknown(),
             Err(e) => {
@@ -153,10 +154,10 @@ impl Resource for Manifests {
         finish(base, private, outcome, "updating")
     }
 
-    async fn read(&self, _ctx: &Context, mut state: Value, private: Private) -> Read {
+    async fn read(&self, ctx: &Context, mut state: Value, private: Private) -> Read {
         let mut diags = Diagnostics::new();
         let observed = async {
-            let session = Session::open(&state).await?;
+            let session = Session::open(&state, &ctx.config).await?;
             let mut discovery = session.discovery;
             let manifests = resolve(&state, &mut discovery).await?;
             let observed = engine::observe(&mut discovery, &session.id, &manifests).await?;
@@ -193,7 +194,7 @@ impl Resource for Manifests {
         let deadline = Instant::now() + TIMEOUTS.resolve(&prior, Operation::Delete);
         let mut diags = Diagnostics::new();
         let result = async {
-            let session = Session::open(&prior).await?;
+            let session = Session::open(&prior, &ctx.config).await?;
             let mut discovery = session.discovery;
             let options = options(&prior, deadline);
             engine::uninstall(&mut discovery, &session.id, &inventory_from(&prior), &options, &ctx.cancel).await
@@ -219,7 +220,7 @@ impl Manifests {
     async fn install(&self, ctx: &Context, planned: &Value, prior: Option<&Value>, deadline: Instant) -> Result<Installed, Failure> {
         let previous_inventory = prior.map(inventory_from).unwrap_or_default();
         let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
-        let session = Session::open(planned).await.map_err(early)?;
+        let session = Session::open(planned, &ctx.config).await.map_err(early)?;
         let mut discovery = session.discovery;
         let manifests = resolve(planned, &mut discovery).await.map_err(early)?;
         let previous = match prior {
@@ -238,12 +239,12 @@ struct Session {
 }
 
 impl Session {
-    async fn open(value: &Value) -> Result<Session, ReleaseError> {
+    async fn open(value: &Value, provider: &ProviderConfig) -> Result<Session, ReleaseError> {
         let cluster = value.get("cluster").unwrap_or(&Value::Null);
         let connection = Connection::from_value(cluster, &Path::root().attr("cluster"))
             .map_err(|d| anyhow::anyhow!(d.0.first().map(|d| d.detail.clone()).unwrap_or_default()))?
             .ok_or_else(|| anyhow::anyhow!("the cluster connection is not known"))?;
-        let client = connection.client().await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?;
+        let client = connection.client(provider).await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?;
         let id = ReleaseId { namespace: text(value, "namespace"), name: text(value, "name") };
         Ok(Session { id, discovery: Discovery::new(client) })
     }
@@ -261,14 +262,14 @@ async fn resolve(value: &Value, discovery: &mut Discovery) -> Result<Vec<Manifes
 /// each object that changes is also tried with a server-side dry run, so what the API server
 /// would reject fails the plan. Without one (it may not exist before this apply), kinds are
 /// placed from what the release itself says.
-async fn plan_objects(plan: &Plan) -> Result<Option<Inventory>, ReleaseError> {
+async fn plan_objects(ctx: &Context, plan: &Plan) -> Result<Option<Inventory>, ReleaseError> {
     let (Some(documents), Some(namespace)) = (known_documents(&plan.planned), plan.planned.get("namespace").and_then(Value::as_str)) else {
         return Ok(None);
     };
     let texts: Vec<&str> = documents.iter().map(String::as_str).collect();
     let cluster = plan.planned.get("cluster").unwrap_or(&Value::Null);
     let client = match Connection::from_value(cluster, &Path::root()) {
-        Ok(Some(connection)) => connection.client().await.ok(),
+        Ok(Some(connection)) => connection.client(&ctx.config).await.ok(),
         _ => None,
     };
     let Some(client) = client else {
