@@ -19,3 +19,9 @@ python3 benches/plan_scale.py target/release/terraform-provider-aqemia --terrafo
 echo "== release engine: 300 objects against kubectl apply --server-side (Kubernetes test bed)"
 python3 benches/release_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
   --runs "${AQEMIA_BENCH_RELEASE_RUNS:-3}"
+
+echo "== aqemia_cluster: no-op plan and refresh against the AWS stand-in (AWS calls per run)"
+# The stand-in (moto behind ../shared/standins/aws_standin.py) runs in the tools venv
+# (scripts/install-tools.sh); the Kubernetes test bed answers as the cluster's API server.
+python3 benches/cluster_refresh.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
+  --runs "${AQEMIA_BENCH_CLUSTER_RUNS:-3}"

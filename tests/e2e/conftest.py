@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from aws import AwsStandin
 from harness import Terraform, install_into_mirror, write_cli_config
 from kube import TestBed
 
@@ -49,6 +50,15 @@ def kube():
     bed.close()
 
 
+@pytest.fixture(scope="session")
+def aws(kube, tmp_path_factory):
+    """The AWS stand-in (tests/e2e/aws.py), started once per session. Its EKS clusters report
+    the test bed's API server as their endpoint, with the test bed's CA."""
+    standin = AwsStandin(tmp_path_factory.mktemp("aws-standin"), kube=kube)
+    yield standin
+    standin.close()
+
+
 @pytest.fixture
 def tf(tmp_path, provider_bin, terraform_bin):
     assert os.access(terraform_bin, os.X_OK), f"Terraform binary {terraform_bin} is listed but missing"
@@ -70,6 +80,18 @@ def tf(tmp_path, provider_bin, terraform_bin):
     t.mirror = mirror
     t.version = subprocess.run([terraform_bin, "version", "-json"], capture_output=True, text=True, env=env).stdout
     return t
+
+
+@pytest.fixture
+def aws_tf(tf, aws):
+    """`tf` with the AWS stand-in's endpoint, credentials and region in its environment, on an
+    empty stand-in: every AWS object and fault rule an earlier test left is gone."""
+    aws.follow_kube()
+    aws.clear_faults()
+    aws.reset()
+    tf.env.update(aws.env)
+    tf.aws = aws
+    return tf
 
 
 PROVIDER_BLOCK = """

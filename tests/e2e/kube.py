@@ -1,7 +1,10 @@
 """The Kubernetes test bed (scripts/k8s-testbed.sh) as the end-to-end tests use it: a real
 kube-apiserver with etcd, the controller manager, the scheduler and kwok's fake nodes."""
 
+import contextlib
+import fcntl
 import json
+import os
 import re
 import subprocess
 import uuid
@@ -9,13 +12,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "k8s-testbed.sh"
+# Where k8s-testbed.sh keeps its pid files and logs.
+RUN = Path(os.environ.get("AQEMIA_TOOLS", ROOT / ".tools")).resolve() / "k8s" / "run"
 
 
 class TestBed:
     """Uses a running test bed as it is and leaves it running; otherwise starts one (building
-    it first if needed: about 15 minutes cold, seconds cached) and `close` stops it."""
+    it first if needed: about 15 minutes cold, seconds cached) and `close` stops it.
+
+    Several processes (test sessions, benchmarks) may use the one test bed at once. Each
+    registers in run/users/ while it does, and one that started the test bed does not stop it
+    under another: the last to leave stops it instead."""
 
     def __init__(self):
+        self._users = RUN / "users"
+        self._users.mkdir(parents=True, exist_ok=True)
+        # Registered before starting, so a session that is closing meanwhile sees a user.
+        self._me = self._users / str(os.getpid())
+        self._me.touch()
         self.started = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode != 0
         proc = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=3600)
         assert proc.returncode == 0, f"k8s-testbed.sh start failed\n{proc.stdout}\n{proc.stderr}"
@@ -24,10 +38,45 @@ class TestBed:
         self.kubeconfig = _unquote(exports["KUBECONFIG"])
         self.bin = Path(_unquote(exports["PATH"].split(":")[0]))
         self.context = "aqemia-testbed"
+        if self.started:
+            with self._locked():
+                # Names the instance this session started: a marker left for another instance
+                # (a later start by hand) must not stop that one.
+                (self._users / "stop-when-unused").write_text(_instance())
 
     def close(self):
-        if self.started:
+        with self._locked():
+            self._me.unlink(missing_ok=True)
+            marker = self._users / "stop-when-unused"
+            ours = marker.exists() and marker.read_text() == _instance()
+            if not (self.started or ours):
+                return
+            if self._others():
+                marker.write_text(_instance())  # the last user stops it
+                return
+            marker.unlink(missing_ok=True)
             subprocess.run([str(SCRIPT), "stop"], check=True, capture_output=True)
+
+    @contextlib.contextmanager
+    def _locked(self):
+        with open(self._users / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _others(self):
+        """Whether another live process uses the test bed (stale registrations are dropped)."""
+        others = False
+        for entry in self._users.iterdir():
+            if not entry.name.isdigit() or entry == self._me:
+                continue
+            try:
+                os.kill(int(entry.name), 0)
+                others = True
+            except ProcessLookupError:
+                entry.unlink(missing_ok=True)
+            except PermissionError:
+                others = True
+        return others
 
     def kubectl(self, *args, ok=True, input=None):
         proc = subprocess.run(
@@ -54,6 +103,14 @@ class TestBed:
 
     def cluster_hcl(self):
         return f'{{ kubeconfig_path = "{self.kubeconfig}", context = "{self.context}" }}'
+
+
+def _instance():
+    """The running test bed's identity: its kube-apiserver's pid ("" when none is recorded)."""
+    try:
+        return (RUN / "kube-apiserver.pid").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _unquote(value):

@@ -1,5 +1,6 @@
 //! The provider's resources and data sources.
 
+pub mod cluster;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod manifests;
@@ -8,7 +9,7 @@ use crate::framework::Registry;
 
 /// Everything this build of the provider offers.
 pub fn registry() -> Registry {
-    let registry = Registry::default().resource(manifests::Manifests);
+    let registry = Registry::default().resource(cluster::Cluster).resource(manifests::Manifests);
     #[cfg(feature = "conformance")]
     let registry = conformance::register(registry);
     registry
