@@ -47,8 +47,8 @@ fuzz:
 tools:
 	scripts/install-tools.sh
 
-# `make sandbox` applies examples/manifests to the local Kubernetes test bed, offline;
-# `make sandbox DESTROY=1` destroys it and stops the test bed.
+# `make sandbox` applies examples/platform to the local AWS stand-in and Kubernetes test bed,
+# offline; `make sandbox DESTROY=1` destroys it and stops both.
 sandbox:
 	scripts/sandbox.sh $(if $(filter 1,$(DESTROY)),destroy,)
 

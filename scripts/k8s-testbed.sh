@@ -47,8 +47,9 @@ kube_dir="$k8s/kubernetes-v$kube_version"
 etcd_dir="$k8s/etcd-v$etcd_version"
 kwok_dir="$k8s/kwok-v$kwok_version"
 kube_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-# Stopped in reverse order: the clients first, etcd last.
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Stopped in reverse order: the clients first, etcd last. eks-authenticator is ours (see
+# scripts/testbed/): it lets EKS tokens minted by the provider in, as EKS itself would.
+components=(etcd eks-authenticator kube-apiserver kube-controller-manager kube-scheduler kwok)
 context=aqemia-testbed
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
@@ -176,12 +177,16 @@ cmd_build() {
 pki="$run/pki"
 kubeconfig="$run/kubeconfig"
 
-pid_of() { # component: prints its pid if that process is alive and runs our binary
-  local pid
+pid_of() { # component: prints its pid if that process is alive and runs our binary or script
+  local pid script="$root/scripts/testbed/$1"
   pid="$(cat "$run/$1.pid" 2>/dev/null)" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
   # A pid file outlives its process and pids are reused: check what runs under it.
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$bin/$1")" ]] || return 1
+  if [[ -x "$script" ]]; then
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$script" || return 1
+  else
+    [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$bin/$1")" ]] || return 1
+  fi
   printf '%s\n' "$pid"
 }
 
@@ -329,15 +334,36 @@ KUBECONFIG
   chmod 600 "$1"
 }
 
+# The kubeconfig-shaped file that points kube-apiserver's token webhook at a URL.
+write_webhook_config() { # file url
+  cat >"$1" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: eks-authenticator
+  cluster:
+    server: $2
+users:
+- name: kube-apiserver
+contexts:
+- name: webhook
+  context:
+    cluster: eks-authenticator
+    user: kube-apiserver
+current-context: webhook
+KUBECONFIG
+}
+
 # Runs a daemon in its own session (a Ctrl-C where `start` ran does not reach it) without fd 9,
 # the lock.
-launch() { # component args...
-  local c="$1"
+launch() { # component args...  (a built binary, or a script of ours in scripts/testbed)
+  local c="$1" exe="$bin/$1"
   shift
+  [[ -x "$root/scripts/testbed/$c" ]] && exe="$root/scripts/testbed/$c"
   if command -v setsid >/dev/null 2>&1; then
-    setsid "$bin/$c" "$@" </dev/null >"$run/$c.log" 2>&1 9>&- &
+    setsid "$exe" "$@" </dev/null >"$run/$c.log" 2>&1 9>&- &
   else
-    nohup "$bin/$c" "$@" </dev/null >"$run/$c.log" 2>&1 9>&- &
+    nohup "$exe" "$@" </dev/null >"$run/$c.log" 2>&1 9>&- &
   fi
   printf '%s\n' "$!" >"$run/$c.pid"
 }
@@ -422,8 +448,8 @@ cmd_start() {
   trap stop_all EXIT
   mkdir -p "$run"
   make_pki
-  read -r etcd_client etcd_peer api kcm sched kwok_port < <(free_ports 6)
-  [[ -n "${kwok_port:-}" ]] || die "could not pick free loopback ports"
+  read -r etcd_client etcd_peer api kcm sched kwok_port authn < <(free_ports 7)
+  [[ -n "${authn:-}" ]] || die "could not pick free loopback ports"
   local server="https://127.0.0.1:$api"
   write_kubeconfig "$kubeconfig" admin "$server"
   write_kubeconfig "$run/kube-controller-manager.kubeconfig" kube-controller-manager "$server"
@@ -439,6 +465,10 @@ cmd_start() {
     --unsafe-no-fsync
   wait_for "etcd on port $etcd_client" "$deadline" port_open "$etcd_client"
 
+  launch eks-authenticator "$authn"
+  write_webhook_config "$run/eks-authenticator.kubeconfig" "http://127.0.0.1:$authn/"
+  wait_for "the EKS token authenticator on port $authn" "$deadline" port_open "$authn"
+
   # A loopback advertise address is invalid in Endpoints: like Kubernetes' own test server,
   # the `kubernetes` Service gets no endpoints rather than an error every ten seconds.
   launch kube-apiserver --etcd-servers "http://127.0.0.1:$etcd_client" \
@@ -449,6 +479,8 @@ cmd_start() {
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --service-cluster-ip-range "$service_cidr" \
     --authorization-mode Node,RBAC --allow-privileged=true \
+    --authentication-token-webhook-config-file "$run/eks-authenticator.kubeconfig" \
+    --authentication-token-webhook-version v1 \
     --endpoint-reconciler-type none --profiling=false
   wait_for "kube-apiserver /readyz on port $api" "$deadline" readyz
 
