@@ -157,14 +157,13 @@ fn pem_certificates(pem: &str) -> anyhow::Result<Vec<Vec<u8>>> {
 }
 
 /// Whether an API server answers over TLS with this CA: any HTTP status counts, since a
-/// fresh control plane may refuse anonymous requests and still be up.
-pub async fn answers(endpoint: &str, ca_pem: &str) -> bool {
-    let Ok(config) = eks_config(endpoint, ca_pem) else { return false };
-    let Ok(client) = kube::Client::try_from(config) else { return false };
+/// fresh control plane may refuse anonymous requests and still be up. The error says why not.
+pub async fn answers(endpoint: &str, ca_pem: &str) -> Result<(), String> {
+    let config = eks_config(endpoint, ca_pem).map_err(|e| format!("{e:#}"))?;
+    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
     match client.apiserver_version().await {
-        Ok(_) => true,
-        Err(kube::Error::Api(..)) => true,
-        Err(_) => false,
+        Ok(_) | Err(kube::Error::Api(..)) => Ok(()),
+        Err(e) => Err(super::describe(&e)),
     }
 }
 

@@ -27,6 +27,8 @@ pub const CLUSTER: &str = "eks_cluster";
 pub const NODE_GROUP: &str = "node_group";
 pub const LAUNCH_TEMPLATE: &str = "launch_template";
 const ROOT_DEVICE: &str = "/dev/xvda";
+/// How long after ACTIVE the API server may stay silent.
+const API_SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// What the launch template holds now.
 pub struct Template {
@@ -376,14 +378,27 @@ impl Run<'_> {
     }
 
     /// ACTIVE is not enough: the API server must answer over TLS with the cluster's CA
-    /// (any HTTP status counts; authorisation is the add-ons' business).
+    /// (any HTTP status counts; authorisation is the add-ons' business). EKS endpoints answer
+    /// within a minute or two of ACTIVE, so one that stays silent for ten is an error, with
+    /// the last reason, not a wait until the create timeout.
     async fn wait_api_server(&self, cluster: &Cluster) -> anyhow::Result<()> {
         let endpoint = cluster.endpoint().context("the ACTIVE cluster reports no endpoint")?.to_string();
         let ca = decode_ca(cluster)?;
-        self.wait_for(&format!("the API server of {} at {endpoint} to answer", self.spec.name), || async {
-            Ok(connection::answers(&endpoint, &ca).await.then_some(()))
-        })
-        .await
+        let deadline = self.deadline.min(tokio::time::Instant::now() + API_SERVER_GRACE);
+        let last = std::sync::Mutex::new(String::new());
+        let what = format!("the API server of {} at {endpoint} to answer", self.spec.name);
+        let answered = self
+            .wait_until(&what, deadline, || async {
+                match connection::answers(&endpoint, &ca).await {
+                    Ok(()) => Ok(Some(())),
+                    Err(why) => {
+                        *last.lock().unwrap_or_else(|p| p.into_inner()) = why;
+                        Ok(None)
+                    }
+                }
+            })
+            .await;
+        answered.map_err(|e| e.context(format!("last attempt: {}", last.lock().unwrap_or_else(|p| p.into_inner()))))
     }
 
     pub async fn delete_cluster(&self) -> anyhow::Result<()> {

@@ -31,7 +31,16 @@ impl Run<'_> {
 
     /// Polls `probe` until it yields a value, with backoff from 0.5 s to 15 s. `what` names
     /// the wait in progress lines and in the timeout error.
-    pub async fn wait_for<T, F, Fut>(&self, what: &str, mut probe: F) -> anyhow::Result<T>
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, probe: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<Option<T>>>,
+    {
+        self.wait_until(what, self.deadline, probe).await
+    }
+
+    /// `wait_for` with a deadline of its own, earlier than the operation's.
+    pub async fn wait_until<T, F, Fut>(&self, what: &str, deadline: Instant, mut probe: F) -> anyhow::Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = anyhow::Result<Option<T>>>,
@@ -44,7 +53,7 @@ impl Run<'_> {
                 return Ok(value);
             }
             let now = Instant::now();
-            if now >= self.deadline {
+            if now >= deadline {
                 anyhow::bail!("timed out after {}s waiting for {what}", (now - started).as_secs());
             }
             if now >= next_note {
@@ -52,7 +61,7 @@ impl Run<'_> {
                 next_note = now + Duration::from_secs(30);
             }
             tokio::select! {
-                _ = tokio::time::sleep(pause.min(self.deadline - now)) => {}
+                _ = tokio::time::sleep(pause.min(deadline - now)) => {}
                 _ = self.cancel.cancelled() => anyhow::bail!("interrupted while waiting for {what}"),
             }
             pause = (pause * 2).min(Duration::from_secs(15));
