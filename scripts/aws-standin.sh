@@ -30,15 +30,19 @@ ENV
 }
 
 cmd_start() {
-  if alive; then
+  local server port testbed_env
+  "$root/scripts/k8s-testbed.sh" status >/dev/null 2>&1 || die "the Kubernetes test bed is not running; start it first (scripts/k8s-testbed.sh start)"
+  testbed_env="$("$root/scripts/k8s-testbed.sh" env)"
+  eval "$testbed_env"
+  server="$(sed -n 's/^ *server: *//p' "$KUBECONFIG" | head -1)"
+  # A stand-in started for an earlier test bed reports a dead endpoint: replace it.
+  if alive && [[ "$(cat "$run/endpoint" 2>/dev/null)" == "$server" ]]; then
     cmd_env
     return
   fi
+  cmd_stop
   [[ -f "$standin" ]] || die "the stand-in $standin is missing (expected at ../shared/standins beside the repository)"
   [[ -x "$python" ]] || die "no tools venv; run scripts/install-tools.sh first"
-  eval "$("$root/scripts/k8s-testbed.sh" env)" || die "the Kubernetes test bed is not running"
-  local server port
-  server="$(sed -n 's/^ *server: *//p' "$KUBECONFIG" | head -1)"
   mkdir -p "$run"
   sed -n 's/^ *certificate-authority-data: *//p' "$KUBECONFIG" | head -1 | base64 -d >"$run/ca.crt"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -47,6 +51,7 @@ cmd_start() {
     setsid "$python" "$standin" --host 127.0.0.1 --port "$port" </dev/null >"$run/standin.log" 2>&1 &
   echo "$!" >"$run/pid"
   echo "http://127.0.0.1:$port" >"$run/url"
+  echo "$server" >"$run/endpoint"
   for _ in $(seq 150); do
     alive && break
     kill -0 "$(cat "$run/pid")" 2>/dev/null || die "it exited; see $run/standin.log"
@@ -60,7 +65,7 @@ cmd_start() {
 cmd_stop() {
   if [[ -f "$run/pid" ]]; then
     kill "$(cat "$run/pid")" 2>/dev/null || true
-    rm -f "$run/pid" "$run/url"
+    rm -f "$run/pid" "$run/url" "$run/endpoint"
   fi
 }
 

@@ -12,8 +12,11 @@ cd "$root"
 
 scripts/install-tools.sh >/dev/null
 terraform_bin="$root/.tools/bin/terraform-current"
-eval "$(scripts/k8s-testbed.sh start)"
-eval "$(scripts/aws-standin.sh start)"
+# Assigned first: `eval "$(cmd)"` would carry on with nothing when cmd fails.
+testbed_env="$(scripts/k8s-testbed.sh start)"
+eval "$testbed_env"
+standin_env="$(scripts/aws-standin.sh start)"
+eval "$standin_env"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 
 cargo build -p terraform-provider-aqemia
