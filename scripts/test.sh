@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Every test, one command (`make test`):
 #   1. scripts/install-tools.sh and scripts/k8s-testbed.sh build (seconds once cached)
-#   2. cargo test for the workspace, with the test-only `conformance` feature, and the fuzz
-#      crate's replay of its seeds
-#   3. the provider binary with `conformance`, then pytest tests/e2e against it, each test once
-#      per Terraform binary in AQEMIA_TERRAFORMS: .tools/bin/terraform-1.0.3,
+#   2. cargo test for the workspace, with the test-only `conformance` feature (the fuzz crate's
+#      replay of its seeds included)
+#   3. pytest tests/e2e and tests/helm against the provider binary that step 2 built: the e2e
+#      tests once per Terraform binary in AQEMIA_TERRAFORMS: .tools/bin/terraform-1.0.3,
 #      .tools/bin/terraform-current and .tools/bin/tofu when it was built
-# Exits non-zero on any failure. A JUnit XML report of the e2e suite is written to
+#      tests/helm compares `template` with the real `helm template` (.tools/bin/helm) on the
+#      chart corpus and on a bounded fuzz round: HELM_FUZZ_SEED (fixed here, so that CI is
+#      repeatable; unset it or pick another to explore), HELM_FUZZ_ROUNDS, HELM_FUZZ_SECONDS.
+# Exits non-zero on any failure. A JUnit XML report of the run is written to
 # <target>/e2e-junit.xml. Extra arguments are passed to pytest (e.g. `-k lifecycle`).
 set -euo pipefail
 
@@ -33,22 +36,16 @@ scripts/k8s-testbed.sh build
 
 step "cargo fmt --check (rustfmt.toml)"
 if cargo fmt --version >/dev/null 2>&1; then
-  cargo fmt --check
-  (cd fuzz && cargo fmt --check)
+  cargo fmt --all --check
 else
   echo "rustfmt is not installed (rustup component add rustfmt): formatting not checked"
 fi
 
+# The provider's integration tests make cargo build its binary here too, with the same features:
+# the e2e suite takes that one. A separate `cargo build` would resolve features without the
+# dev-dependencies and compile much of the dependency tree a second time.
 step "cargo test --workspace --features terraform-provider-aqemia/conformance"
 cargo test --workspace --features terraform-provider-aqemia/conformance
-
-# The fuzz crate is a workspace of its own (fuzz/README.md); its replay test keeps the fuzz
-# targets compiling and runs their checks over the seeds and kept crash inputs, on stable.
-step "cargo test --manifest-path fuzz/Cargo.toml (fuzz seeds and regressions, no libFuzzer)"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo test --manifest-path fuzz/Cargo.toml
-
-step "cargo build -p terraform-provider-aqemia --features conformance"
-cargo build -p terraform-provider-aqemia --features conformance
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 provider_bin="$target_dir/debug/terraform-provider-aqemia"
 [[ -x "$provider_bin" ]] || die "cargo built no $provider_bin"
@@ -71,14 +68,17 @@ for tf in "${listed[@]}"; do
   [[ -x "$tf" ]] || die "Terraform binary $tf is listed but missing"
 done
 export AQEMIA_PROVIDER_BIN="$provider_bin" AQEMIA_TERRAFORMS
+export AQEMIA_HELM="${AQEMIA_HELM:-$tools/bin/helm}"
+export HELM_FUZZ_SEED="${HELM_FUZZ_SEED:-20261130}" HELM_FUZZ_ROUNDS="${HELM_FUZZ_ROUNDS:-300}" HELM_FUZZ_SECONDS="${HELM_FUZZ_SECONDS:-120}"
 
-step "pytest tests/e2e"
+step "pytest tests/e2e tests/helm"
 echo "AQEMIA_PROVIDER_BIN=$AQEMIA_PROVIDER_BIN"
 echo "AQEMIA_TERRAFORMS=$AQEMIA_TERRAFORMS"
 echo "$tofu_note"
+echo "AQEMIA_HELM=$AQEMIA_HELM HELM_FUZZ_SEED=$HELM_FUZZ_SEED HELM_FUZZ_ROUNDS=$HELM_FUZZ_ROUNDS HELM_FUZZ_SECONDS=$HELM_FUZZ_SECONDS"
 junit="$target_dir/e2e-junit.xml"
 status=0
-"$tools/venv/bin/python" -m pytest tests/e2e -v -rfEs -p no:cacheprovider \
+"$tools/venv/bin/python" -m pytest tests/e2e tests/helm -v -rfEs -p no:cacheprovider \
   --junitxml="$junit" -o junit_family=xunit2 "$@" || status=$?
 
 # A short JUnit-style account, one line per Terraform binary, from the report pytest wrote.

@@ -4,7 +4,7 @@
 //! - every file under `seeds/<target>/` and `regressions/<target>/` (crash inputs kept after
 //!   their fix);
 //! - any files or directories named in `FUZZ_REPLAY` (colon-separated), through both targets,
-//!   e.g. `FUZZ_REPLAY=artifacts/msgpack_decode cargo test --manifest-path fuzz/Cargo.toml`.
+//!   e.g. `FUZZ_REPLAY=artifacts/msgpack_decode cargo test -p aqemia-fuzz`.
 //!
 //! `FUZZ_WRITE_SEEDS=1` (re)writes `seeds/` from [`aqemia_fuzz::seeds`].
 

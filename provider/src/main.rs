@@ -7,12 +7,15 @@ use aqemia::server::{self, NotStartedByTerraform};
 
 const USAGE: &str = "\
 Usage: terraform-provider-aqemia [--version | --debug | --help]
+       terraform-provider-aqemia template [flags] RELEASE CHART
 
   (no arguments)  serve Terraform; Terraform starts the provider this way
   --debug         serve in the foreground and print TF_REATTACH_PROVIDERS for attaching
                   Terraform to a provider under a debugger
   --version       print the provider version and the plugin protocol it speaks
   --help          print this text
+  template        print a chart's manifests exactly as `helm template` does
+                  (`terraform-provider-aqemia template --help` for its flags)
 ";
 
 fn main() -> ExitCode {
@@ -27,10 +30,29 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("--debug") => run(true),
+        Some("template") => template(&args[1..]),
         None => run(false),
         Some(other) => {
             eprintln!("unknown argument {other:?}\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `template`: prints what `helm template` would, or "Error: ..." and exit 1 as Helm does.
+fn template(args: &[String]) -> ExitCode {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{}", aqemia::helm::cli::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    match aqemia::helm::cli::template(args) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("Error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

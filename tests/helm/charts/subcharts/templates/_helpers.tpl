@@ -1,0 +1,1 @@
+{{- define "subcharts.shared" -}}parent's shared define{{- end -}}

@@ -1,0 +1,3 @@
+{{- define "x.fail" -}}
+{{ fail "failing inside a define" }}
+{{- end -}}

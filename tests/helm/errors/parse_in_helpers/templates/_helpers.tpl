@@ -1,0 +1,3 @@
+{{- define "x.name" -}}
+{{ .Values.name }
+{{- end -}}

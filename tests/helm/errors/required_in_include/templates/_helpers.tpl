@@ -1,0 +1,3 @@
+{{- define "x.host" -}}
+{{ required "host is required" .Values.host }}
+{{- end -}}
