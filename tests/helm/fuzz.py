@@ -386,7 +386,8 @@ class Gen:
         f = rng.choice(["upper", "lower", "title", "trim", "nospace", "trimSuffix", "trimPrefix",
                         "trimAll", "trunc", "indent", "nindent", "replace", "repeat", "substr",
                         "cat", "join", "toString", "quote", "squote", "printf", "printf", "print",
-                        "println", "default", "typeOf", "kindOf", "include", "include", "str_pipe"])
+                        "println", "default", "typeOf", "kindOf", "include", "include", "str_pipe",
+                        "regexReplaceAll", "regexFind"])
         if f in ("upper", "lower", "title", "trim", "nospace"):
             return self.call(f, self.s(ctx, d), t="str")
         if f in ("trimSuffix", "trimPrefix", "trimAll"):
@@ -425,6 +426,12 @@ class Gen:
             return self.call(f, self.s(ctx, d), self.expr(ctx, rng.choice(["str", "nil"]), d), t="str")
         if f == "include" and self.helpers:
             return E(f"include {golit(rng.choice(self.helpers))} $", "str", False)
+        if f in ("regexReplaceAll", "regexFind"):
+            pattern = E(golit(rng.choice(["[a-c]+", "[0-9]", "^.", "(a)(b)?", "\\s+", "é|ü", "x*"])), "str")
+            if f == "regexFind":
+                return self.call(f, pattern, self.s(ctx, d), t="str")
+            repl = E(golit(rng.choice(["${1}-", "x", "", "[$0]", "$1$2"])), "str")
+            return self.call(f, pattern, self.s(ctx, d), repl, t="str")
         if f == "str_pipe":
             x = self.s(ctx, d)
             g = rng.choice(["upper", "lower", "title", "trim", "quote", "squote", "nospace", "toString"])

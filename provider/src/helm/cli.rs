@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::chart::Chart;
 use super::objects::values_from_json;
+use super::oci::OciChart;
 use super::render::{render, RenderOptions};
 use super::source::{default_cache_dir, Fetcher, RepoChart};
 use super::template::Map;
@@ -15,8 +16,8 @@ pub const USAGE: &str = "\
 Usage: terraform-provider-aqemia template [flags] RELEASE CHART
 
 Prints the manifests of CHART exactly as `helm template RELEASE CHART` prints them.
-CHART is a directory, a .tgz archive, REPO_URL/NAME (a chart repository over HTTP(S),
-with --version), or NAME with --repo REPO_URL.
+CHART is a directory, a .tgz archive, REPO_URL/NAME (a chart repository over HTTP(S)),
+NAME with --repo REPO_URL, or oci://HOST/PATH/NAME (an OCI registry).
 
   -n, --namespace NS       the release namespace (default \"default\")
   -f, --values FILE        a values file; repeat for more, later files win
@@ -25,10 +26,13 @@ with --version), or NAME with --repo REPO_URL.
       --no-hooks           leave hooks out
       --kube-version V     the Kubernetes version templates see (default v1.37.0)
       --api-versions V     an extra API version for .Capabilities.APIVersions; repeatable
-      --version C          the chart version or constraint (e.g. ^1.2) in a repository;
-                           the newest stable version when absent
+      --version C          the chart version or constraint (e.g. ^1.2) in a repository or
+                           registry; the newest stable version when absent
       --repo URL           the chart repository CHART is in
       --mirror FROM=TO     fetch from TO what lives under FROM; repeatable
+      --plain-http         talk HTTP, not HTTPS, to an OCI registry
+      --username U         the user name for an OCI registry (with --password)
+      --password P         its password
       --cache-dir DIR      where fetched archives are kept, by digest
                            (default $XDG_CACHE_HOME/aqemia/charts)
 ";
@@ -39,6 +43,9 @@ struct Args {
     repo: Option<String>,
     mirrors: Vec<(String, String)>,
     cache_dir: Option<String>,
+    plain_http: bool,
+    username: Option<String>,
+    password: Option<String>,
     options: RenderOptions,
     values_files: Vec<String>,
     sets: Vec<String>,
@@ -50,6 +57,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let (mut values_files, mut sets, mut api_versions) = (Vec::new(), Vec::new(), Vec::new());
     let (mut include_crds, mut skip_hooks, mut kube_version) = (false, false, None);
     let (mut version, mut repo, mut mirrors, mut cache_dir) = (String::new(), None, Vec::new(), None);
+    let (mut plain_http, mut username, mut password) = (false, None, None);
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -75,6 +83,9 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--version" => version = value()?,
             "--repo" => repo = Some(value()?),
             "--cache-dir" => cache_dir = Some(value()?),
+            "--plain-http" => plain_http = true,
+            "--username" => username = Some(value()?),
+            "--password" => password = Some(value()?),
             "--mirror" => {
                 let m = value()?;
                 let (from, to) = m.split_once('=').ok_or_else(|| format!("--mirror wants FROM=TO, got {m:?}"))?;
@@ -94,7 +105,10 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         options.kube_version = if v.starts_with('v') { v } else { format!("v{v}") };
     }
     options.api_versions.extend(api_versions);
-    Ok(Args { chart, version, repo, mirrors, cache_dir, options, values_files, sets })
+    if username.is_some() != password.is_some() {
+        return Err("--username and --password go together".into());
+    }
+    Ok(Args { chart, version, repo, mirrors, cache_dir, plain_http, username, password, options, values_files, sets })
 }
 
 /// The user's values: `-f` files merged in order, then every `--set`.
@@ -111,33 +125,36 @@ fn user_values(files: &[String], sets: &[String]) -> Result<Map, String> {
     Ok(values)
 }
 
-/// Loads CHART: a local path, or a chart in a repository fetched through the cache.
+/// Loads CHART: a local path, or a chart in a repository or registry, fetched through the
+/// cache.
 fn load_chart(args: &Args) -> Result<Chart, String> {
+    let oci = args.repo.is_none() && args.chart.starts_with("oci://");
     let remote = match &args.repo {
         Some(repo) => Some((repo.clone(), args.chart.clone())),
-        None if args.chart.starts_with("oci://") => {
-            return Err(format!("{}: OCI registries are not supported yet; use the chart's HTTP repository", args.chart))
-        }
+        None if oci => None,
         None if args.chart.contains("://") => {
             let (repo, name) =
                 args.chart.trim_end_matches('/').rsplit_once('/').ok_or_else(|| format!("{}: expected REPO_URL/NAME", args.chart))?;
             Some((repo.to_string(), name.to_string()))
         }
-        None => None,
-    };
-    let Some((repo_url, name)) = remote else {
-        if !args.version.is_empty() {
-            return Err(format!("--version applies to a chart in a repository; {} is a local path", args.chart));
+        None => {
+            if !args.version.is_empty() {
+                return Err(format!("--version applies to a chart in a repository or registry; {} is a local path", args.chart));
+            }
+            return Chart::load(Path::new(&args.chart)).map_err(|e| e.to_string());
         }
-        return Chart::load(Path::new(&args.chart)).map_err(|e| e.to_string());
     };
     let cache_dir = args.cache_dir.clone().map(PathBuf::from).unwrap_or_else(default_cache_dir);
-    let fetcher = Fetcher::new(cache_dir, args.mirrors.clone()).map_err(|e| e.to_string())?;
+    let mut fetcher = Fetcher::new(cache_dir, args.mirrors.clone()).map_err(|e| e.to_string())?;
+    fetcher.plain_http = args.plain_http;
+    fetcher.credentials = args.username.clone().zip(args.password.clone());
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let fetched = runtime
-        .block_on(fetcher.fetch_repo_chart(&RepoChart { repo_url, name, version: args.version.clone() }))
-        .map_err(|e| e.to_string())?;
+    let fetched = match remote {
+        Some((repo_url, name)) => runtime.block_on(fetcher.fetch_repo_chart(&RepoChart { repo_url, name, version: args.version.clone() })),
+        None => runtime.block_on(fetcher.fetch_oci_chart(&OciChart { reference: args.chart.clone(), version: args.version.clone() })),
+    }
+    .map_err(|e| e.to_string())?;
     Chart::from_archive(&fetched.archive).map_err(|e| e.to_string())
 }
 

@@ -2,13 +2,14 @@
 //! Helm. `template` is the Go template language with Sprig's and Helm's functions; `chart`
 //! loads charts (`ignore` is `.helmignore`); `values` coalesces values; `objects` are
 //! `.Chart`, `.Files` and `.Capabilities`; `render` puts it together; `yaml` reads and writes
-//! YAML as Helm's Go libraries do; `source` fetches charts from repositories (`semver` picks
-//! versions); `cli` is the `template` command.
+//! YAML as Helm's Go libraries do; `source` fetches charts from repositories and `oci` from
+//! registries (`semver` picks versions); `cli` is the `template` command.
 
 pub mod chart;
 pub mod cli;
 pub mod ignore;
 pub mod objects;
+pub mod oci;
 pub mod render;
 pub mod semver;
 pub mod source;

@@ -4,11 +4,14 @@
 
 use std::rc::Rc;
 
-use super::chart::Chart;
+use super::chart::{Chart, Dependency};
 use super::objects::{chart_map, default_api_versions, ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE_VERSION};
+use super::semver::{Constraint, Version};
+use super::template::funcs::to_json_value;
 use super::template::funcs::{FAIL_END, FAIL_START};
+use super::template::print::sprint_value;
 use super::template::{Cause, Engine, Map, TemplateError, TemplateSet, Value};
-use super::values::{coalesce, path_value, ValueTree};
+use super::values::{coalesce, merge_tables, merged_defaults, path_value, ValueTree};
 use super::yaml;
 
 /// What `helm template` is told besides the chart and the values.
@@ -161,23 +164,34 @@ fn enabled_dependencies(chart: &Chart, user: &Map, path: &str) -> Chart {
     let mut chart = chart.clone();
     let mut subs: Vec<Chart> = Vec::new();
     let declared = chart.dependencies.clone();
+    // A subchart belongs to a declared dependency when the names match and its version
+    // satisfies the dependency's constraint (Helm's `IsCompatibleRange`); others stay as they
+    // are, without conditions or aliases.
+    let compatible = |dep: &Dependency, sub: &Chart| -> bool {
+        !dep.version.trim().is_empty()
+            && matches!((Constraint::parse(&dep.version), Version::parse(sub.version())), (Ok(c), Ok(v)) if c.matches(&v))
+    };
     for sub in &chart.subcharts {
-        if !declared.iter().any(|d| d.name == sub.name()) {
+        if !declared.iter().any(|d| d.name == sub.name() && compatible(d, sub)) {
             subs.push(sub.clone());
         }
     }
     let mut deps = Vec::new();
     for dep in &declared {
-        if let Some(sub) = chart.subcharts.iter().find(|s| s.name() == dep.name) {
+        let mut dep = dep.clone();
+        if let Some(sub) = chart.subcharts.iter().find(|s| s.name() == dep.name && compatible(&dep, s)) {
             let mut sub = sub.clone();
-            let mut dep = dep.clone();
             if !dep.alias.is_empty() {
                 sub.metadata.insert("name".into(), serde_json::Value::String(dep.alias.clone()));
-                dep.name = dep.alias.clone();
             }
             subs.push(sub);
-            deps.push(dep);
         }
+        // Every declared dependency takes its alias and is switched by tags and conditions,
+        // matched by a subchart or not; switching one off removes the subcharts of its name.
+        if !dep.alias.is_empty() {
+            dep.name = dep.alias.clone();
+        }
+        deps.push(dep);
     }
     chart.subcharts = subs;
     let mut cvals = user.clone();
@@ -213,10 +227,82 @@ fn enabled_dependencies(chart: &Chart, user: &Map, path: &str) -> Chart {
         }
     }
     chart.subcharts.retain(|s| !disabled.iter().any(|d| d == s.name()));
-    chart.dependencies.retain(|d| !disabled.contains(&d.name));
+    deps.retain(|d| !disabled.contains(&d.name));
+    // `.Chart.Dependencies` lists the enabled ones, under their aliases, as Helm leaves them.
+    let declared_json: Vec<serde_json::Value> = chart.metadata.get("dependencies").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+    let renamed: Vec<serde_json::Value> = declared_json
+        .into_iter()
+        .filter_map(|mut d| {
+            let alias = d.get("alias").and_then(|a| a.as_str()).filter(|a| !a.is_empty()).map(String::from);
+            if let (Some(alias), Some(obj)) = (alias, d.as_object_mut()) {
+                obj.insert("name".into(), serde_json::Value::String(alias));
+            }
+            let name = d.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+            (!disabled.iter().any(|x| x == name)).then_some(d)
+        })
+        .collect();
+    if chart.metadata.contains_key("dependencies") {
+        chart.metadata.insert("dependencies".into(), serde_json::Value::Array(renamed));
+    }
+    chart.dependencies = deps;
     let subcharts = std::mem::take(&mut chart.subcharts);
     chart.subcharts = subcharts.iter().map(|s| enabled_dependencies(s, &cvals, &format!("{path}{}.", s.name()))).collect();
     chart
+}
+
+/// The table at a dotted path (Helm's `Values.Table`).
+fn table_at(values: &Map, path: &str) -> Option<Map> {
+    let mut current = values.clone();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        current = match current.get(part) {
+            Some(Value::Map(m)) => m.borrow().clone(),
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// `data` placed at a dotted path (`.` is the top), as Helm's `pathToMap`.
+fn at_path(path: &str, data: Map) -> Map {
+    if path == "." {
+        return data;
+    }
+    path.split('.').filter(|p| !p.is_empty()).rev().fold(data, |inner, key| [(key.to_string(), Value::map(inner))].into_iter().collect())
+}
+
+/// Helm's `processDependencyImportValues`, subcharts first: a chart that declares
+/// dependencies takes as its defaults its values merged with its subcharts' (nulls kept),
+/// under which come the values it imports from them (`import-values`: `exports.NAME` of the
+/// child, or a child table put at a parent path). Its own values win over imported ones.
+fn import_values(chart: &mut Chart) {
+    for sub in &mut chart.subcharts {
+        import_values(sub);
+    }
+    if !chart.metadata.contains_key("dependencies") {
+        return;
+    }
+    let merged = merged_defaults(&*chart);
+    let mut imported = Map::new();
+    for dep in &chart.dependencies {
+        for spec in &dep.import_values {
+            let (child, parent) = match spec {
+                serde_json::Value::Object(m) => {
+                    let text = |k: &str| m.get(k).map(|v| sprint_value(&Value::from_json(v))).unwrap_or_else(|| "<nil>".into());
+                    (text("child"), text("parent"))
+                }
+                serde_json::Value::String(name) => (format!("exports.{name}"), ".".to_string()),
+                _ => continue,
+            };
+            if let Some(table) = table_at(&merged, &format!("{}.{child}", dep.name)) {
+                merge_tables(&mut imported, at_path(&parent, table));
+            }
+        }
+    }
+    let mut values: Map = merged.iter().map(|(k, v)| (k.clone(), v.deep_copy())).collect();
+    merge_tables(&mut values, imported);
+    if let Ok(serde_json::Value::Object(json)) = to_json_value(&Value::map(values)) {
+        chart.values = json;
+    }
 }
 
 /// A template file with the data it renders with.
@@ -366,7 +452,8 @@ fn reformat_parse_error(file: &str, err: &str) -> String {
 
 /// Renders a chart with the user's values (files merged and `--set` applied already).
 pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered, RenderError> {
-    let chart = enabled_dependencies(chart, &user, "");
+    let mut chart = enabled_dependencies(chart, &user, "");
+    import_values(&mut chart);
     let mut values = user;
     coalesce(&chart, &mut values);
     let release = Value::map(
@@ -493,8 +580,7 @@ pub fn split_manifests(text: &str) -> Vec<&str> {
 /// Reads a document's kind and hook annotations, as Helm's `SimpleHead`; `None` for a hook
 /// with an event Helm does not know, which Helm drops.
 fn head(source: &str, doc: &str) -> Result<Option<Manifest>, RenderError> {
-    let parsed =
-        yaml::from_yaml(doc).map_err(|e| RenderError(format!("YAML parse error on {source}: error converting YAML to JSON: {e}")))?;
+    let parsed = yaml::from_yaml(doc).map_err(|e| RenderError(format!("YAML parse error on {source}: {e}")))?;
     let kind = parsed.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_string();
     let name = parsed.get("metadata").and_then(|m| m.get("name")).and_then(|n| n.as_str()).unwrap_or_default().to_string();
     let annotations = parsed.get("metadata").and_then(|m| m.get("annotations")).and_then(|a| a.as_object());

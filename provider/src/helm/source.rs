@@ -1,7 +1,7 @@
 //! Where charts come from: a chart repository over HTTP(S) (`index.yaml`, the newest version
-//! that a constraint admits, the archive checked against the digest the index gives), a local
-//! cache keyed by that digest, and mirrors that replace a repository's address for sites
-//! without internet access.
+//! that a constraint admits, the archive checked against the digest the index gives) or an OCI
+//! registry (`oci`), a local cache keyed by that digest, and mirrors that replace a
+//! repository's or registry's address for sites without internet access.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,15 +42,18 @@ pub struct Fetched {
     pub from_cache: bool,
 }
 
-/// Fetches charts. Mirrors are `(prefix, replacement)` pairs applied to repository and
-/// archive addresses.
+/// Fetches charts. Mirrors are `(prefix, replacement)` pairs applied to repository, archive
+/// and registry addresses. `plain_http` talks HTTP to registries (Helm's `--plain-http`);
+/// `credentials` are the user name and password for registries that want them.
 pub struct Fetcher {
     pub cache_dir: PathBuf,
     pub mirrors: Vec<(String, String)>,
-    client: reqwest::Client,
+    pub plain_http: bool,
+    pub credentials: Option<(String, String)>,
+    pub(super) client: reqwest::Client,
 }
 
-fn hex_sha256(data: &[u8]) -> String {
+pub(super) fn hex_sha256(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -74,7 +77,7 @@ impl Fetcher {
             .user_agent(concat!("terraform-provider-aqemia/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SourceError::Invalid(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Fetcher { cache_dir, mirrors, client })
+        Ok(Fetcher { cache_dir, mirrors, plain_http: false, credentials: None, client })
     }
 
     /// The address to use for `url`, after mirrors.
@@ -107,7 +110,7 @@ impl Fetcher {
         (hex_sha256(&data) == digest).then_some(data)
     }
 
-    fn store(&self, digest: &str, data: &[u8]) {
+    pub(super) fn store(&self, digest: &str, data: &[u8]) {
         let path = self.cache_path(digest);
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);

@@ -63,17 +63,18 @@ fn coalesce_tables(dst: &mut Map, mut src: Map, merge: bool) {
 }
 
 /// Helm's `coalesceValues`: a chart's defaults under the values given for it. Keys naming a
-/// subchart merge (their nulls survive, for the subchart's own coalescing).
-fn coalesce_defaults(defaults: &Map, subcharts: &[&str], values: &mut Map) {
+/// subchart merge (their nulls survive, for the subchart's own coalescing); with `merge`
+/// (Helm's `MergeValues`) no null deletes anything.
+fn coalesce_defaults(defaults: &Map, subcharts: &[&str], values: &mut Map, merge: bool) {
     for (k, dv) in defaults {
         let dv = dv.deep_copy();
         match values.get(k).cloned() {
-            Some(Value::Nil) => {
+            Some(Value::Nil) if !merge => {
                 values.remove(k);
             }
             Some(given) => {
                 if let (Some(mut dst), Some(mut src)) = (as_map(&given), as_map(&dv)) {
-                    let merge = subcharts.contains(&k.as_str());
+                    let merge = merge || subcharts.contains(&k.as_str());
                     if !merge {
                         clean_nils(&mut src);
                     }
@@ -82,6 +83,10 @@ fn coalesce_defaults(defaults: &Map, subcharts: &[&str], values: &mut Map) {
                 }
             }
             None => {
+                if merge {
+                    values.insert(k.clone(), dv);
+                    continue;
+                }
                 if dv.is_nil() {
                     continue;
                 }
@@ -142,18 +147,35 @@ pub trait ValueTree {
     fn children(&self) -> Vec<&Self>;
 }
 
-/// Coalesces `values` (the user's, for this chart) with the chart's defaults, recursively.
+/// Coalesces `values` (the user's, for this chart) with the chart's defaults, recursively
+/// (Helm's `CoalesceValues`).
 pub fn coalesce<T: ValueTree>(chart: &T, values: &mut Map) {
+    coalesce_tree(chart, values, false);
+}
+
+/// The chart's defaults merged with its subcharts', nulls kept (Helm's `MergeValues`).
+pub fn merged_defaults<T: ValueTree>(chart: &T) -> Map {
+    let mut values = Map::new();
+    coalesce_tree(chart, &mut values, true);
+    values
+}
+
+fn coalesce_tree<T: ValueTree>(chart: &T, values: &mut Map, merge: bool) {
     let children = chart.children();
     let names: Vec<&str> = children.iter().map(|c| c.chart_name()).collect();
-    coalesce_defaults(&chart.default_values(), &names, values);
+    coalesce_defaults(&chart.default_values(), &names, values, merge);
     for sub in children {
         let name = sub.chart_name().to_string();
         let Some(mut sv) = as_map(values.get(&name).unwrap_or(&Value::empty_map())) else { continue };
         coalesce_globals(&mut sv, values);
-        coalesce(sub, &mut sv);
+        coalesce_tree(sub, &mut sv, merge);
         values.insert(name, Value::map(sv));
     }
+}
+
+/// Helm's `MergeTables`: `src` fills what `dst` lacks, recursively; nothing is deleted.
+pub fn merge_tables(dst: &mut Map, src: Map) {
+    coalesce_tables(dst, src, true);
 }
 
 /// A value at a dotted path (`a.b.c`), as Helm's `PathValue`.
@@ -349,7 +371,7 @@ mod tests {
         apply_set(&mut given, "a.x=null,b=2").unwrap();
         let defaults = Value::from_json(&serde_json::json!({"a": {"x": 1, "y": 2}, "b": 1, "c": 3}));
         let Value::Map(d) = defaults else { panic!() };
-        coalesce_defaults(&d.borrow(), &[], &mut given);
+        coalesce_defaults(&d.borrow(), &[], &mut given, false);
         assert_eq!(sprint_value(&Value::map(given)), "map[a:map[y:2] b:2 c:3]");
     }
 }

@@ -13,6 +13,8 @@ table! {
     fixed "b64enc"(Str) => |_, a| Ok(Value::str(base64::engine::general_purpose::STANDARD.encode(s(&a[0])))),
     fixed "b64dec"(Str) => |_, a| Ok(Value::str(b64dec(s(&a[0])))),
     fixed "sha256sum"(Str) => |_, a| Ok(Value::str(hex(&Sha256::digest(s(&a[0]).as_bytes())))),
+    fixed "sha1sum"(Str) => |_, a| Ok(Value::str(hex(&sha1::Sha1::digest(s(&a[0]).as_bytes())))),
+    fixed "adler32sum"(Str) => |_, a| Ok(Value::str(adler32(s(&a[0]).as_bytes()).to_string())),
     fixed "toJson"(Any) => |_, a| Ok(Value::str(json_text(&a[0], None).unwrap_or_default())),
     fixed "toPrettyJson"(Any) => |_, a| Ok(Value::str(json_text(&a[0], Some("  ")).unwrap_or_default())),
     fixed "toRawJson"(Any) => |_, a| Ok(Value::str(json_text(&a[0], None).unwrap_or_default())),
@@ -23,6 +25,16 @@ table! {
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
+}
+
+/// Adler-32, as Sprig's `adler32sum` prints it: in decimal.
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -59,6 +59,14 @@ table! {
     }),
     fixed "reverse"(Any) => |_, a| items(&a[0], "reverse").map(|mut l| { l.reverse(); Value::list(l) }),
     fixed "compact"(Any) => |_, a| items(&a[0], "compact").map(|l| Value::list(l.into_iter().filter(|i| !empty(i)).collect())),
+    fixed "chunk"(Int, Any) => |_, a| {
+        let size = int(&a[0]);
+        let list = items(&a[1], "chunk")?;
+        if size <= 0 {
+            return Ok(Value::list(Vec::new()));
+        }
+        Ok(Value::list(list.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect()))
+    },
     fixed "until"(Int) => |_, a| {
         let n = int(&a[0]);
         Ok(until_step(0, n, if n < 0 { -1 } else { 1 }))

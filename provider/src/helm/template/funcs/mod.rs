@@ -11,6 +11,7 @@ mod helm;
 mod lists;
 mod numbers;
 mod paths;
+mod regex;
 mod strings;
 
 use super::exec::Engine;
@@ -86,8 +87,45 @@ pub fn exists(name: &str) -> bool {
     name == "and" || name == "or" || lookup(name).is_some()
 }
 
+/// Sprig's `must` variants: the same function, returning its error instead of panicking,
+/// which a template sees the same way.
+const MUST_VARIANTS: &[&str] = &[
+    "mustAppend",
+    "mustChunk",
+    "mustCompact",
+    "mustDeepCopy",
+    "mustFirst",
+    "mustFromJson",
+    "mustHas",
+    "mustInitial",
+    "mustLast",
+    "mustMerge",
+    "mustMergeOverwrite",
+    "mustPrepend",
+    "mustPush",
+    "mustRegexFind",
+    "mustRegexFindAll",
+    "mustRegexMatch",
+    "mustRegexReplaceAll",
+    "mustRegexReplaceAllLiteral",
+    "mustRegexSplit",
+    "mustRest",
+    "mustReverse",
+    "mustSlice",
+    "mustToPrettyJson",
+    "mustToRawJson",
+    "mustUniq",
+    "mustWithout",
+];
+
 /// Sprig's functions come first: where both define a name (`slice`), Sprig's replaces Go's.
 pub fn lookup(name: &str) -> Option<Func> {
+    if MUST_VARIANTS.contains(&name) {
+        let plain = &name["must".len()..];
+        let mut chars = plain.chars();
+        let first = chars.next().map(|c| c.to_ascii_lowercase()).unwrap_or_default();
+        return lookup(&format!("{first}{}", chars.as_str()));
+    }
     strings::lookup(name)
         .or_else(|| lists::lookup(name))
         .or_else(|| defaults::lookup(name))
@@ -96,6 +134,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| encoding::lookup(name))
         .or_else(|| helm::lookup(name))
         .or_else(|| paths::lookup(name))
+        .or_else(|| regex::lookup(name))
         .or_else(|| builtin::lookup(name))
 }
 
