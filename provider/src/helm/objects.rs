@@ -167,7 +167,8 @@ impl Object for Files {
     }
 
     fn go_string(&self) -> String {
-        let entries: Vec<String> = self.files.iter().map(|f| format!("{}:{:?}", f.name, f.data)).collect();
+        let bytes = |d: &[u8]| d.iter().map(u8::to_string).collect::<Vec<_>>().join(" ");
+        let entries: Vec<String> = self.files.iter().map(|f| format!("{}:[{}]", f.name, bytes(&f.data))).collect();
         format!("map[{}]", entries.join(" "))
     }
 }
@@ -285,8 +286,18 @@ impl Object for Capabilities {
         }
     }
 
+    /// As fmt prints the struct: the version's own fields, not its `String()`.
     fn go_string(&self) -> String {
-        format!("&{{{} {}}}", self.kube_version.go_string(), self.api_versions.go_string())
+        let kv = &self.kube_version;
+        format!(
+            "{{{{{} {} {} {}}} {} {}}}",
+            kv.version,
+            kv.version,
+            kv.part(0),
+            kv.part(1),
+            self.api_versions.go_string(),
+            HelmVersion.go_string()
+        )
     }
 }
 

@@ -456,6 +456,7 @@ pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered
     import_values(&mut chart);
     let mut values = user;
     coalesce(&chart, &mut values);
+    super::schema::validate(&chart, &values).map_err(RenderError)?;
     let release = Value::map(
         [
             ("Name".to_string(), Value::str(opts.release_name.as_str())),

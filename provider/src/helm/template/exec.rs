@@ -156,7 +156,7 @@ impl Engine {
             Node::Action(pipe) => {
                 let value = self.eval_pipeline(st, dot, pipe)?;
                 if pipe.decl.is_empty() {
-                    self.print(st, pipe, &value)?;
+                    self.print(st, &value);
                 }
             }
             Node::If(control) => return self.walk_branch(st, dot, control, false),
@@ -270,17 +270,11 @@ impl Engine {
 
     /// Prints an action's value: Go's `fmt.Fprint`, with "<no value>" for nil (which Helm
     /// removes from the file afterwards).
-    fn print(&self, st: &mut State, pipe: &Pipe, value: &Value) -> Result<()> {
-        if let Value::Object(obj) = value {
-            if obj.type_name() == "func" {
-                return Err(self.error(st, pipe.pos, &pipe.to_string(), "can't print value of type func"));
-            }
-        }
+    fn print(&self, st: &mut State, value: &Value) {
         match value {
             Value::Nil => st.out.push_str("<no value>"),
             other => st.out.push_str(&sprint_value(other)),
         }
-        Ok(())
     }
 
     fn eval_pipeline(&mut self, st: &mut State, dot: &Slot, pipe: &Pipe) -> Result<Value> {

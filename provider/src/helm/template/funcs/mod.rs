@@ -11,6 +11,7 @@ mod helm;
 mod lists;
 mod numbers;
 mod paths;
+mod random;
 mod regex;
 mod strings;
 
@@ -135,6 +136,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| helm::lookup(name))
         .or_else(|| paths::lookup(name))
         .or_else(|| regex::lookup(name))
+        .or_else(|| random::lookup(name))
         .or_else(|| builtin::lookup(name))
 }
 
