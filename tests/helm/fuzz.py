@@ -387,7 +387,7 @@ class Gen:
                         "trimAll", "trunc", "indent", "nindent", "replace", "repeat", "substr",
                         "cat", "join", "toString", "quote", "squote", "printf", "printf", "print",
                         "println", "default", "typeOf", "kindOf", "include", "include", "str_pipe",
-                        "regexReplaceAll", "regexFind"])
+                        "regexReplaceAll", "regexFind", "toToml"])
         if f in ("upper", "lower", "title", "trim", "nospace"):
             return self.call(f, self.s(ctx, d), t="str")
         if f in ("trimSuffix", "trimPrefix", "trimAll"):
@@ -426,6 +426,8 @@ class Gen:
             return self.call(f, self.s(ctx, d), self.expr(ctx, rng.choice(["str", "nil"]), d), t="str")
         if f == "include" and self.helpers:
             return E(f"include {golit(rng.choice(self.helpers))} $", "str", False)
+        if f == "toToml":
+            return self.call(f, self.expr(ctx, rng.choice(["map", "map", "any"]), d), t="str")
         if f in ("regexReplaceAll", "regexFind"):
             pattern = E(golit(rng.choice(["[a-c]+", "[0-9]", "^.", "(a)(b)?", "\\s+", "é|ü", "x*"])), "str")
             if f == "regexFind":

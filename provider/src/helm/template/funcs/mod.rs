@@ -14,6 +14,7 @@ mod paths;
 mod random;
 mod regex;
 mod strings;
+mod toml;
 
 use super::exec::Engine;
 use super::value::{ElemType, IntType, Value};
@@ -137,6 +138,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| paths::lookup(name))
         .or_else(|| regex::lookup(name))
         .or_else(|| random::lookup(name))
+        .or_else(|| toml::lookup(name))
         .or_else(|| builtin::lookup(name))
 }
 
