@@ -105,8 +105,8 @@ for path in sys.argv[1:]:
         continue
     for case in cases:
         m = re.search(r"\[([^\]]*)\]$", case.get("name", ""))
-        label = m.group(1) if m else ""
-        key = label if ("terraform" in label or "tofu" in label) else "(not per binary)"
+        binary = re.match(r"terraform-current|terraform-[0-9.]+|tofu", m.group(1)) if m else None
+        key = binary.group(0) if binary else "(not per binary)"
         kinds = {child.tag for child in case}
         outcome = ("failed" if kinds & {"failure", "error"} else "skipped" if "skipped" in kinds else "passed")
         counts[key][outcome] += 1

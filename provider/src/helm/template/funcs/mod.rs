@@ -4,6 +4,7 @@
 
 mod builtin;
 mod convert;
+mod crypto;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -139,6 +140,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         .or_else(|| regex::lookup(name))
         .or_else(|| random::lookup(name))
         .or_else(|| toml::lookup(name))
+        .or_else(|| crypto::lookup(name))
         .or_else(|| builtin::lookup(name))
 }
 
