@@ -114,9 +114,9 @@ impl Encoder {
     fn encode(&mut self, key: &[String], v: &Value) -> Result<(), String> {
         match v {
             Value::Nil => Ok(()),
-            Value::List(_, ElemType::NilAny) => Ok(()),
             Value::Map(m) => self.table(key, &m.borrow()),
-            Value::List(items, _) if is_table_array(items)? => self.table_array(key, items),
+            // A nil list is no table array; at the top it is written `[]` (in a map it is skipped).
+            Value::List(items, elem) if *elem != ElemType::NilAny && is_table_array(items)? => self.table_array(key, items),
             Value::Object(o) => Err(format!("toml: unsupported type for key '{}': {}", Encoder::header(key), o.type_name())),
             other => self.key_value(key, other, false),
         }
