@@ -83,7 +83,10 @@ status=0
 for suite in e2e helm; do
   step "pytest tests/$suite"
   suite_status=0
+  # Temporary directories of passed tests are removed: the e2e suite's (providers, state,
+  # test bed data) reached tens of gigabytes over three kept runs and filled the disk.
   "$tools/venv/bin/python" -m pytest "tests/$suite" -v -rfEs -p no:cacheprovider \
+    -o tmp_path_retention_policy=failed \
     --junitxml="$target_dir/$suite-junit.xml" -o junit_family=xunit2 "$@" || suite_status=$?
   if [[ "$suite_status" == 5 && $# -gt 0 ]]; then
     suite_status=0
