@@ -171,7 +171,7 @@ impl Chart {
             return Err(invalid("validation: chart.metadata.name is required"));
         }
         if self.version().is_empty() {
-            return Err(invalid(format!("validation: chart.metadata.version is required")));
+            return Err(invalid("validation: chart.metadata.version is required"));
         }
         Ok(())
     }

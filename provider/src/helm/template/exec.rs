@@ -387,6 +387,7 @@ impl Engine {
                 }
                 Value::Object(obj) => {
                     let obj = obj.clone();
+                    let no_member = || format!("can't evaluate field {field} in type {}", obj.type_name());
                     if obj.has_method(field) {
                         let mut values = Vec::new();
                         if is_last {
@@ -398,14 +399,7 @@ impl Engine {
                         match obj.call(field, &values) {
                             Some(Ok(v)) => Slot::plain(v),
                             Some(Err(e)) => return Err(self.error(st, pos, &context, format!("error calling {field}: {e}"))),
-                            None => {
-                                return Err(self.error(
-                                    st,
-                                    pos,
-                                    &context,
-                                    format!("can't evaluate field {field} in type {}", obj.type_name()),
-                                ))
-                            }
+                            None => return Err(self.error(st, pos, &context, no_member())),
                         }
                     } else {
                         if has_args {
@@ -413,14 +407,7 @@ impl Engine {
                         }
                         match obj.field(field) {
                             Some(v) => Slot::plain(v),
-                            None => {
-                                return Err(self.error(
-                                    st,
-                                    pos,
-                                    &context,
-                                    format!("can't evaluate field {field} in type {}", obj.type_name()),
-                                ))
-                            }
+                            None => return Err(self.error(st, pos, &context, no_member())),
                         }
                     }
                 }
