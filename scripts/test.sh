@@ -3,14 +3,17 @@
 #   1. scripts/install-tools.sh and scripts/k8s-testbed.sh build (seconds once cached)
 #   2. cargo test for the workspace, with the test-only `conformance` feature (the fuzz crate's
 #      replay of its seeds included)
-#   3. pytest tests/e2e and tests/helm against the provider binary that step 2 built: the e2e
+#   3. the engine crates as libraries: `cargo doc` with warnings as errors, and `cargo publish
+#      --dry-run` of the Helm engine (packaged and built on its own, nothing published)
+#   4. pytest tests/layers (the crates' dependency directions, from `cargo metadata`), then
+#      tests/e2e and tests/helm against the provider binary that step 2 built: the e2e
 #      tests once per Terraform binary in AQEMIA_TERRAFORMS: .tools/bin/terraform-1.0.3,
 #      .tools/bin/terraform-current and .tools/bin/tofu when it was built
 #      tests/helm compares `template` with the real `helm template` (.tools/bin/helm) on the
 #      chart corpus and on a bounded fuzz round: HELM_FUZZ_SEED (fixed here, so that CI is
 #      repeatable; unset it or pick another to explore), HELM_FUZZ_ROUNDS, HELM_FUZZ_SECONDS.
 # Exits non-zero on any failure. JUnit XML reports are written to <target>/e2e-junit.xml and
-# <target>/helm-junit.xml. Extra arguments are passed to pytest (e.g. `-k lifecycle`).
+# <target>/helm-junit.xml (and <target>/layers-junit.xml). Extra arguments are passed to pytest (e.g. `-k lifecycle`).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,6 +49,14 @@ fi
 # dev-dependencies and compile much of the dependency tree a second time.
 step "cargo test --workspace --features terraform-provider-aqemia/conformance"
 cargo test --workspace --features terraform-provider-aqemia/conformance
+
+# The engines are libraries others can use: their docs build cleanly, and the Helm engine
+# packages and builds from its published files alone.
+step "cargo doc -p aqemia-tfplugin -p aqemia-helm -p aqemia-release (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p aqemia-tfplugin -p aqemia-helm -p aqemia-release
+step "cargo publish --dry-run -p aqemia-helm"
+cargo publish --dry-run --allow-dirty -p aqemia-helm
+
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 provider_bin="$target_dir/debug/terraform-provider-aqemia"
 [[ -x "$provider_bin" ]] || die "cargo built no $provider_bin"
@@ -80,7 +91,7 @@ echo "AQEMIA_HELM=$AQEMIA_HELM HELM_FUZZ_SEED=$HELM_FUZZ_SEED HELM_FUZZ_ROUNDS=$
 # module name. With extra arguments (-k ...), a suite in which they select nothing (exit 5)
 # does not fail the run.
 status=0
-for suite in e2e helm; do
+for suite in layers e2e helm; do
   step "pytest tests/$suite"
   suite_status=0
   # Temporary directories of passed tests are removed: the e2e suite's (providers, state,
@@ -95,7 +106,7 @@ for suite in e2e helm; do
 done
 
 # A short JUnit-style account, one line per Terraform binary, from the reports pytest wrote.
-"$tools/venv/bin/python" - "$target_dir/e2e-junit.xml" "$target_dir/helm-junit.xml" <<'PY'
+"$tools/venv/bin/python" - "$target_dir/layers-junit.xml" "$target_dir/e2e-junit.xml" "$target_dir/helm-junit.xml" <<'PY'
 import collections, re, sys
 import xml.etree.ElementTree as ET
 

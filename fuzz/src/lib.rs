@@ -5,7 +5,7 @@
 //! otherwise a small type is derived from the next bytes ([`derive_type`]). Everything after
 //! that is the encoded value.
 
-use aqemia::cty::{json, msgpack, Type, Value};
+use aqemia_tfplugin::cty::{json, msgpack, Type, Value};
 
 /// Types with every shape the decoders branch on, modelled on real schemas.
 pub fn fixed_types() -> Vec<Type> {
@@ -145,7 +145,7 @@ pub fn fuzz_json(data: &[u8]) {
 /// value with nulls, refined unknowns, dynamic slots and awkward numbers. `tests/replay.rs`
 /// writes them to `seeds/` (checked in) and replays them on stable.
 pub fn seeds() -> Vec<(String, Vec<u8>, Option<Vec<u8>>)> {
-    use aqemia::cty::{Number, Refinements};
+    use aqemia_tfplugin::cty::{Number, Refinements};
     let num = |t: &str| Value::Number(Number::parse(t).expect("seed number"));
     let refined = |r: Refinements| Value::Unknown(Box::new(r));
     let not_null = Refinements { nullable: Some(false), ..Refinements::default() };
@@ -287,7 +287,7 @@ mod tests {
     #[test]
     fn seeds_decode() {
         let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
-        type Decode = fn(&[u8], &Type) -> Result<Value, aqemia::cty::DecodeError>;
+        type Decode = fn(&[u8], &Type) -> Result<Value, aqemia_tfplugin::cty::DecodeError>;
         for (target, decode) in [("msgpack_decode", msgpack::decode as Decode), ("json_decode", json::decode as Decode)] {
             for entry in std::fs::read_dir(format!("{seeds}/{target}")).unwrap() {
                 let path = entry.unwrap().path();

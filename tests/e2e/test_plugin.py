@@ -94,3 +94,29 @@ data "aqemia_conformance" "x" {
     assert "plugin exited" in log or "plugin process exited" in log, log[-3000:]
     assert "failed to exit gracefully" not in log
     assert "stdio service not available" not in log
+
+
+def test_provider_logs_reach_terraform_at_the_level_asked(tf):
+    """The provider logs through `tracing`, written as hclog JSON lines that Terraform re-logs.
+    TF_LOG_PROVIDER sets the level; TF_LOG_PROVIDER_AQEMIA, which only the provider reads,
+    overrides it, so its "off" proves the filter is the provider's own."""
+    tf.write(PROVIDER_BLOCK + """
+data "aqemia_conformance" "x" {
+  input = "logged"
+}
+""")
+    tf.init()
+    served = re.compile(r"served ReadDataSource.*tf_resource_type=aqemia_conformance")
+
+    debug = tf.run("plan", "-no-color", "-input=false", env={"TF_LOG_PROVIDER": "debug"}).stderr
+    lines = [line for line in debug.splitlines() if served.search(line)]
+    assert lines, debug[-3000:]
+    assert "[DEBUG]" in lines[0] and "@module=provider.aqemia" in lines[0], lines[0]
+    assert "received ReadDataSource" not in debug, "trace lines must stay out at debug level"
+
+    trace = tf.run("plan", "-no-color", "-input=false", env={"TF_LOG_PROVIDER": "trace"}).stderr
+    assert "received ReadDataSource" in trace, trace[-3000:]
+
+    off = tf.run("plan", "-no-color", "-input=false", env={"TF_LOG": "debug", "TF_LOG_PROVIDER_AQEMIA": "off"}).stderr
+    assert "plugin" in off, "TF_LOG=debug must still show Terraform's own lines"
+    assert not served.search(off), off[-3000:]
