@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use kube::core::{GroupVersion, GroupVersionKind};
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 
+use crate::api::{describe, group_of, is_not_found, with_retries};
+
 /// A resolved kind.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -43,10 +45,10 @@ impl Discovery {
         let no_such_kind = || DiscoveryError::NoSuchKind { api_version: api_version.to_string(), kind: kind.to_string() };
         if !self.groups.contains_key(api_version) {
             let gv = GroupVersion::gv(&gvk.group, &gvk.version);
-            let resources = match crate::api::with_retries(|| kube::discovery::pinned_group(&self.client, &gv)).await {
+            let resources = match with_retries(|| kube::discovery::pinned_group(&self.client, &gv)).await {
                 Ok(group) => group.versioned_resources(&gvk.version),
-                Err(e) if crate::api::is_not_found(&e) => return Err(no_such_kind()),
-                Err(e) => return Err(anyhow::anyhow!("discovering {api_version}: {}", crate::api::describe(&e)).into()),
+                Err(e) if is_not_found(&e) => return Err(no_such_kind()),
+                Err(e) => return Err(anyhow::anyhow!("discovering {api_version}: {}", describe(&e)).into()),
             };
             self.groups.insert(api_version.to_string(), resources);
         }
@@ -63,11 +65,11 @@ impl Discovery {
             kind: kind.to_string(),
         };
         if !self.recommended.contains_key(group) {
-            let resources = match crate::api::with_retries(|| kube::discovery::group(&self.client, group)).await {
+            let resources = match with_retries(|| kube::discovery::group(&self.client, group)).await {
                 Ok(found) => found.recommended_resources(),
                 Err(kube::Error::Discovery(_)) => return Err(no_such_kind()),
-                Err(e) if crate::api::is_not_found(&e) => return Err(no_such_kind()),
-                Err(e) => return Err(anyhow::anyhow!("discovering API group {group:?}: {}", crate::api::describe(&e)).into()),
+                Err(e) if is_not_found(&e) => return Err(no_such_kind()),
+                Err(e) => return Err(anyhow::anyhow!("discovering API group {group:?}: {}", describe(&e)).into()),
             };
             self.recommended.insert(group.to_string(), resources);
         }
@@ -77,7 +79,7 @@ impl Discovery {
 
     /// Drops what is known about `group`, after CRDs of that group were established.
     pub fn forget_group(&mut self, group: &str) {
-        self.groups.retain(|api_version, _| crate::api::group_of(api_version) != group);
+        self.groups.retain(|api_version, _| group_of(api_version) != group);
         self.recommended.remove(group);
     }
 

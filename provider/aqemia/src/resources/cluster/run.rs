@@ -25,7 +25,7 @@ pub struct Run<'a> {
 
 impl Run<'_> {
     pub fn log(&self, message: impl AsRef<str>) {
-        tracing::info!(tf_resource_type = "aqemia_cluster", cluster = %self.spec.name, "aqemia_cluster.{}: {}", self.spec.name, message.as_ref());
+        tracing::info!(tf_resource_type = "aqemia_cluster", "aqemia_cluster.{}: {}", self.spec.name, message.as_ref());
     }
 
     /// Polls `probe` until it yields a value, with backoff from 0.5 s to 15 s. `what` names
