@@ -8,6 +8,7 @@ normal and build dependencies of everything reached.
 """
 
 import fnmatch
+import functools
 import json
 import pathlib
 import subprocess
@@ -53,7 +54,9 @@ def violations(metadata, forbidden):
     return sorted(found)
 
 
+@functools.cache
 def cargo_metadata():
+    """Read once: both tests walk the same graph."""
     out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--all-features", "--locked"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
