@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::chart::{Chart, Dependency};
 use super::objects::{chart_map, default_api_versions, ApiVersions, Capabilities, Files, KubeVersion, DEFAULT_KUBE_VERSION};
 use super::semver::{Constraint, Version};
+use super::template::entropy::Entropy;
 use super::template::funcs::to_json_value;
 use super::template::funcs::{FAIL_END, FAIL_START};
 use super::template::print::sprint_value;
@@ -23,6 +24,27 @@ pub struct RenderOptions {
     pub api_versions: Vec<String>,
     pub include_crds: bool,
     pub skip_hooks: bool,
+    /// `.Release.IsUpgrade` (and not `.Release.IsInstall`), as in `helm upgrade`.
+    pub is_upgrade: bool,
+    /// `.Release.Revision`.
+    pub revision: i64,
+    /// Draw random values, keys and the time from a seed and a recorded clock instead of the
+    /// system, so that the same inputs render the same output every time.
+    pub seed: Option<Seed>,
+}
+
+/// A release's recorded randomness: see [`Entropy::seeded`].
+#[derive(Clone, Copy)]
+pub struct Seed {
+    pub bytes: [u8; 32],
+    pub clock: time::OffsetDateTime,
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The seed makes the chart's passwords and keys: never printed.
+        write!(f, "Seed {{ clock: {} }}", self.clock)
+    }
 }
 
 impl RenderOptions {
@@ -34,6 +56,9 @@ impl RenderOptions {
             api_versions: default_api_versions(),
             include_crds: false,
             skip_hooks: false,
+            is_upgrade: false,
+            revision: 1,
+            seed: None,
         }
     }
 }
@@ -50,6 +75,9 @@ pub struct Manifest {
     pub hook_events: Vec<String>,
     pub hook_weight: i64,
     pub hook_delete_policies: Vec<String>,
+    /// The template that made it drew random values or the time: without a seed it differs
+    /// on every render.
+    pub random: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -461,9 +489,9 @@ pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered
         [
             ("Name".to_string(), Value::str(opts.release_name.as_str())),
             ("Namespace".to_string(), Value::str(opts.namespace.as_str())),
-            ("IsUpgrade".to_string(), Value::Bool(false)),
-            ("IsInstall".to_string(), Value::Bool(true)),
-            ("Revision".to_string(), Value::int(1)),
+            ("IsUpgrade".to_string(), Value::Bool(opts.is_upgrade)),
+            ("IsInstall".to_string(), Value::Bool(!opts.is_upgrade)),
+            ("Revision".to_string(), Value::int(opts.revision)),
             ("Service".to_string(), Value::str("Helm")),
         ]
         .into_iter()
@@ -484,19 +512,24 @@ pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered
         set.add_file(&r.name, &r.text).map_err(|e| RenderError(reformat_parse_error(&r.name, &e.to_string())))?;
     }
     let mut engine = Engine::new(set);
-    let mut outputs: Vec<(String, String)> = Vec::new();
+    if let Some(seed) = opts.seed {
+        engine.entropy = Entropy::seeded(seed.bytes, seed.clock);
+    }
+    // (file, output, whether it drew entropy)
+    let mut outputs: Vec<(String, String, bool)> = Vec::new();
     for r in renderables {
         let base = r.name.rsplit('/').next().unwrap_or(&r.name);
         if base.starts_with('_') {
             continue;
         }
+        engine.entropy.drawn = false;
         let out = engine.execute(&r.name, Value::map(r.data)).map_err(|e| RenderError(reformat_exec_error(&r.name, &e)))?;
-        outputs.push((r.name, out.replace("<no value>", "")));
+        outputs.push((r.name, out.replace("<no value>", ""), engine.entropy.drawn));
     }
 
     let mut rendered = Rendered::default();
     let notes_name = format!("{}/templates/NOTES.txt", chart.name());
-    outputs.retain(|(name, text)| {
+    outputs.retain(|(name, text, _)| {
         if name.ends_with("NOTES.txt") {
             if *name == notes_name {
                 rendered.notes = text.clone();
@@ -506,12 +539,13 @@ pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered
         true
     });
     outputs.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, text) in outputs {
+    for (name, text, random) in outputs {
         if text.trim().is_empty() {
             continue;
         }
         for doc in split_manifests(&text) {
-            let Some(m) = head(&name, doc)? else { continue };
+            let Some(mut m) = head(&name, doc)? else { continue };
+            m.random = random;
             if m.hook_events.is_empty() {
                 rendered.manifests.push(m);
             } else if !opts.skip_hooks {
@@ -546,6 +580,7 @@ fn collect_crds(chart: &Chart, prefix: &str, out: &mut Vec<Manifest>) {
                 hook_events: Vec::new(),
                 hook_weight: 0,
                 hook_delete_policies: Vec::new(),
+                random: false,
             });
         }
     }
@@ -594,6 +629,7 @@ fn head(source: &str, doc: &str) -> Result<Option<Manifest>, RenderError> {
         hook_events: Vec::new(),
         hook_weight: 0,
         hook_delete_policies: Vec::new(),
+        random: false,
     };
     if let Some(events) = annotation("helm.sh/hook") {
         let events: Vec<String> = events.split(',').map(|e| e.trim().to_lowercase()).collect();
@@ -647,5 +683,27 @@ mod tests {
     fn documents_split_on_dash_lines() {
         assert_eq!(split_manifests("a: 1\n---\nb: 2\n--- # c\nc: 3\n---\n\n"), vec!["a: 1\n", "b: 2\n", "# c\nc: 3\n"]);
         assert_eq!(split_manifests("---#x\na: 1"), vec!["#x\na: 1"]);
+    }
+
+    #[test]
+    fn seeded_renders_repeat_and_name_the_random_documents() {
+        let chart = chart(&[
+            ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+            ("templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ randAlphaNum 20 }}\n"),
+            ("templates/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  upgrade: {{ .Release.IsUpgrade | quote }}\n  revision: {{ .Release.Revision | quote }}\n"),
+        ]);
+        let mut opts = RenderOptions::new("r", "ns");
+        opts.seed = Some(Seed { bytes: [9; 32], clock: time::OffsetDateTime::UNIX_EPOCH });
+        let first = render(&chart, Map::new(), &opts).unwrap();
+        assert_eq!(first.helm_template_output(), render(&chart, Map::new(), &opts).unwrap().helm_template_output());
+        let random: Vec<(&str, bool)> = first.manifests.iter().map(|m| (m.kind.as_str(), m.random)).collect();
+        assert_eq!(random, [("Secret", true), ("ConfigMap", false)]);
+        assert!(first.manifests[1].content.contains("upgrade: \"false\"\n  revision: \"1\""));
+        opts.is_upgrade = true;
+        opts.revision = 4;
+        let upgrade = render(&chart, Map::new(), &opts).unwrap();
+        assert!(upgrade.manifests[1].content.contains("upgrade: \"true\"\n  revision: \"4\""));
+        opts.seed = None;
+        assert_ne!(first.manifests[0].content, render(&chart, Map::new(), &opts).unwrap().manifests[0].content);
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ast::{Arg, Command, Control, Node, Number, Pipe};
+use super::entropy::Entropy;
 use super::funcs::{self, Ty};
 use super::parse::{parse, Tree};
 use super::print::{go_quote, sprint_value};
@@ -56,6 +57,8 @@ pub const ROOT_NAME: &str = "gotpl";
 /// executor, which keeps it as the cause of its own error (functions return plain text).
 pub struct Engine {
     pub set: TemplateSet,
+    /// What random, key, certificate and time functions draw from.
+    pub entropy: Entropy,
     include_depth: HashMap<String, usize>,
     nested_error: Option<TemplateError>,
 }
@@ -93,7 +96,7 @@ type Result<T> = std::result::Result<T, TemplateError>;
 
 impl Engine {
     pub fn new(set: TemplateSet) -> Engine {
-        Engine { set, include_depth: HashMap::new(), nested_error: None }
+        Engine { set, entropy: Entropy::system(), include_depth: HashMap::new(), nested_error: None }
     }
 
     /// Renders the template `name` with `data` as dot and `$`.

@@ -2,9 +2,11 @@
 //! written in, rendered with the same output and the same errors.
 //!
 //! `lex` and `parse` turn a file into trees (`ast`); `exec` runs them over `value`s; `print`
-//! is Go's `fmt`; `funcs` holds every function a template can call.
+//! is Go's `fmt`; `funcs` holds every function a template can call; `entropy` is what their
+//! random and time functions draw from.
 
 pub mod ast;
+pub mod entropy;
 pub mod exec;
 pub mod funcs;
 pub mod lex;

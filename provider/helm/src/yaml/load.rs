@@ -123,6 +123,19 @@ pub fn from_yaml(text: &str) -> Result<Value, YamlError> {
     }
 }
 
+/// `sigs.k8s.io/yaml.YAMLToJSON`: how Kubernetes itself reads a YAML manifest (kubectl, the
+/// API server's YAML bodies). The first document; unlike [`from_yaml`] integers stay integers,
+/// since no float64 round trip follows; floats are written as Go's encoding/json writes them.
+pub fn yaml_to_json(text: &str) -> Result<Value, YamlError> {
+    match load_first_document(text)? {
+        None => Ok(Value::Null),
+        Some(v) => {
+            convert(&v)?;
+            Ok(to_json_keeping_integers(&v))
+        }
+    }
+}
+
 /// Unmarshal into `map[string]interface{}`: a top-level non-mapping is a JSON decode
 /// error; `null` (empty document) leaves the map empty.
 pub fn from_yaml_map(text: &str) -> Result<Map<String, Value>, YamlError> {
@@ -565,6 +578,23 @@ fn to_json(v: &GoValue) -> Value {
     }
 }
 
+/// [`to_json`] for `YAMLToJSON`: integers as integers.
+fn to_json_keeping_integers(v: &GoValue) -> Value {
+    match v {
+        GoValue::Int(i) => Value::Number((*i).into()),
+        GoValue::Uint(u) => Value::Number((*u).into()),
+        GoValue::Seq(items) => Value::Array(items.iter().map(to_json_keeping_integers).collect()),
+        GoValue::Map(m) => {
+            let mut out = Map::new();
+            for (k, val) in &m.entries {
+                out.insert(key_string(k).unwrap_or_default(), to_json_keeping_integers(val));
+            }
+            Value::Object(out)
+        }
+        other => to_json(other),
+    }
+}
+
 /// A serde_json number holding the text Go's encoding/json writes for a float64.
 fn go_json_number(f: f64) -> Number {
     let text = format_float(f, FloatFormat::Json);
@@ -751,5 +781,15 @@ mod tests {
         }
         let e = from_yaml(&doc).unwrap_err();
         assert_eq!(e.to_string(), "error converting YAML to JSON: yaml: document contains excessive aliasing");
+    }
+
+    #[test]
+    fn yaml_to_json_reads_as_kubernetes_does() {
+        // YAML 1.1 as go-yaml v2 resolves it, integers kept exact (no float64 round trip).
+        let text = "on: yes\nmode: 0644\nbig: 9007199254740993\nf: 1e6\ns: '0644'\n";
+        let json = yaml_to_json(text).unwrap().to_string();
+        assert_eq!(json, r#"{"true":true,"mode":420,"big":9007199254740993,"f":1000000,"s":"0644"}"#);
+        assert_eq!(yaml_to_json("").unwrap(), Value::Null);
+        assert!(yaml_to_json("a: [unclosed\n").unwrap_err().line.is_some());
     }
 }

@@ -58,4 +58,4 @@ mod scalar;
 mod sort;
 
 pub use emit::{helm_to_yaml, marshal, to_yaml};
-pub use load::{from_yaml, from_yaml_array, from_yaml_map, helm_from_yaml, helm_from_yaml_array, parse_values, YamlError};
+pub use load::{from_yaml, from_yaml_array, from_yaml_map, helm_from_yaml, helm_from_yaml_array, parse_values, yaml_to_json, YamlError};
