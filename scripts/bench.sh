@@ -20,6 +20,10 @@ echo "== release engine: 300 objects against kubectl apply --server-side (Kubern
 python3 benches/release_scale.py target/release/terraform-provider-aqemia --terraform "$terraform_bin" \
   --runs "${AQEMIA_BENCH_RELEASE_RUNS:-3}"
 
+echo "== aqemia_chart: kube-prometheus-stack against helm install --wait, and a no-op plan of every shared chart"
+python3 benches/chart_install.py target/release/terraform-provider-aqemia --helm .tools/bin/helm --terraform "$terraform_bin" \
+  --runs "${AQEMIA_BENCH_CHART_RUNS:-3}"
+
 echo "== Helm engine: render time and peak memory against helm template (a 600-object chart)"
 python3 benches/helm_render.py target/release/terraform-provider-aqemia --helm .tools/bin/helm \
   --components "${AQEMIA_BENCH_HELM_COMPONENTS:-150}" --runs "${AQEMIA_BENCH_HELM_RUNS:-5}"

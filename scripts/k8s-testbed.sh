@@ -478,12 +478,14 @@ start_cluster() {
     --unsafe-no-fsync
   wait_for "etcd on port $etcd_client" "$deadline" port_open "$etcd_client"
 
-  launch eks-authenticator "$authn"
+  launch eks-authenticator "$authn" "$run/eks-token-max-age"
   write_webhook_config "$run/eks-authenticator.kubeconfig" "http://127.0.0.1:$authn/"
   wait_for "the EKS token authenticator on port $authn" "$deadline" port_open "$authn"
 
   # A loopback advertise address is invalid in Endpoints: like Kubernetes' own test server,
   # the `kubernetes` Service gets no endpoints rather than an error every ten seconds.
+  # Token reviews are cached 2 s, not 2 min: a token that expires is refused soon after, as
+  # tests of token renewal need.
   launch kube-apiserver --etcd-servers "http://127.0.0.1:$etcd_client" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api" \
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
@@ -494,6 +496,7 @@ start_cluster() {
     --authorization-mode Node,RBAC --allow-privileged=true \
     --authentication-token-webhook-config-file "$run/eks-authenticator.kubeconfig" \
     --authentication-token-webhook-version v1 \
+    --authentication-token-webhook-cache-ttl 2s \
     --endpoint-reconciler-type none --profiling=false
   wait_for "kube-apiserver /readyz on port $api" "$deadline" readyz
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import PROVIDER_BLOCK
 
-CONFIG = PROVIDER_BLOCK + """
+CLUSTER = PROVIDER_BLOCK + """
 provider "aqemia" {
   region = "eu-west-1"
 }
@@ -18,7 +18,9 @@ provider "aqemia" {
 resource "aqemia_cluster" "main" {
   name = "%(name)s"
 }
+"""
 
+CONFIG = CLUSTER + """
 resource "aqemia_manifests" "hello" {
   cluster   = aqemia_cluster.main.connection
   name      = "hello"
@@ -67,3 +69,67 @@ def test_one_apply_creates_the_cluster_and_installs_into_it(aws_tf, kube):
     assert kube.get("configmap", "greeting", ns)["data"] == {"message": "again"}
     tf.destroy()
     assert kube.get("configmap", "greeting", ns) is None
+
+
+LONG_RELEASE = CLUSTER + """
+resource "aqemia_manifests" "slow" {
+  cluster   = aqemia_cluster.main.connection
+  name      = "slow"
+  namespace = "%(ns)s"
+  documents = [<<-YAML
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: %(ns)s
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: %(deployment)s
+      namespace: %(ns)s
+    spec:
+      replicas: 1
+      # Available only %(wait)s s after its pod is ready: the apply waits that long.
+      minReadySeconds: %(wait)s
+      selector: {matchLabels: {app: slow}}
+      template:
+        metadata: {labels: {app: slow}}
+        spec:
+          containers:
+          - name: app
+            image: registry.example/slow:1.0
+    YAML
+  ]
+}
+"""
+
+
+def test_a_release_that_outlives_its_eks_token_mints_new_ones(aws_tf, kube):
+    """The test bed's authenticator refuses tokens older than 6 s (EKS: 15 min) and the API
+    server caches reviews 2 s: a 20-second wait succeeds only because the provider mints new
+    tokens (every 3 s here, every 5 min by default). With re-minting pushed past the wait,
+    the same apply fails: the test can tell the two apart."""
+    tf = aws_tf
+    name, ns = f"p-{uuid.uuid4().hex[:8]}", f"slow-{uuid.uuid4().hex[:6]}"
+    max_age = Path(kube.kubeconfig).parent / "eks-token-max-age"
+    log = Path(kube.kubeconfig).parent / "eks-authenticator.log"
+    tf.write(LONG_RELEASE % {"name": name, "ns": ns, "deployment": "first", "wait": 0})
+    tf.init()
+    tf.apply()
+    max_age.write_text("6")
+    try:
+        seen = len(log.read_text().splitlines())
+        tf.write(LONG_RELEASE % {"name": name, "ns": ns, "deployment": "second", "wait": 20})
+        tf.apply(env={"AQEMIA_EKS_TOKEN_REMINT_SECONDS": "3"})
+        assert kube.get("deployment", "second", ns)["status"]["availableReplicas"] == 1
+        reviews = log.read_text().splitlines()[seen:]
+        issued = {line.rsplit("issued ", 1)[1] for line in reviews if "token review: arn:" in line}
+        assert len(issued) >= 4, reviews
+        assert not any("token expired" in line for line in reviews), reviews
+
+        tf.write(LONG_RELEASE % {"name": name, "ns": ns, "deployment": "third", "wait": 20})
+        proc = tf.apply(ok=False, env={"AQEMIA_EKS_TOKEN_REMINT_SECONDS": "600"})
+        assert proc.returncode == 1 and "Unauthorized" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    finally:
+        max_age.unlink(missing_ok=True)
+    tf.destroy()

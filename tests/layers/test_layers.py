@@ -19,11 +19,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROVIDER_AND_CLOUD = ["terraform-provider-aqemia", "aws-*", "aws-sdk-*", "aws-smithy-*", "aws-config"]
 FORBIDDEN = {
     # The Terraform SDK knows no cloud, no cluster and no chart.
-    "aqemia-tfplugin": PROVIDER_AND_CLOUD + ["aqemia-helm", "aqemia-release", "kube", "kube-*", "k8s-openapi"],
+    "aqemia-tfplugin": PROVIDER_AND_CLOUD + ["aqemia-helm", "aqemia-release", "aqemia-addon", "kube", "kube-*", "k8s-openapi"],
     # The Helm engine renders offline: no Terraform, no Kubernetes client, no release engine.
     "aqemia-helm": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "aqemia-release", "kube", "kube-*", "k8s-openapi", "tonic", "tonic-*"],
     # The release engine talks to Kubernetes through a kube client it is given; no Terraform, no charts.
-    "aqemia-release": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "aqemia-helm", "tonic", "tonic-*"],
+    "aqemia-release": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "aqemia-helm", "aqemia-addon", "tonic", "tonic-*"],
+    # The add-on layer joins the two engines and stays a library: no Terraform, no cloud.
+    "aqemia-addon": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "tonic", "tonic-*"],
 }
 
 
@@ -67,19 +69,21 @@ def test_no_layer_depends_on_what_is_above_it():
     assert violations(cargo_metadata(), FORBIDDEN) == []
 
 
-def test_the_provider_stands_on_all_three_layers():
-    """The other direction exists: the provider uses the SDK and both engines directly."""
+def test_the_provider_stands_on_every_layer():
+    """The other direction exists: the provider uses the SDK, both engines and the add-on
+    layer directly."""
     metadata = cargo_metadata()
     names = {p["id"]: p["name"] for p in metadata["packages"]}
     provider = next(n for n in metadata["resolve"]["nodes"] if names[n["id"]] == "terraform-provider-aqemia")
     direct = {names[d["pkg"]] for d in provider["deps"]}
-    assert {"aqemia-tfplugin", "aqemia-helm", "aqemia-release"} <= direct
+    assert {"aqemia-tfplugin", "aqemia-helm", "aqemia-release", "aqemia-addon"} <= direct
 
 
 def test_the_check_finds_a_forbidden_edge():
     """The walk itself, on a graph where the Helm engine reaches the AWS SDK through another
-    crate and the release engine has the provider only as a dev-dependency of a dependency
-    (which does not count: dev-dependencies are not built for dependents)."""
+    crate (and with it the add-on layer above it), and the release engine has the provider
+    only as a dev-dependency of a dependency (which does not count: dev-dependencies are not
+    built for dependents)."""
     def pkg(name):
         return {"id": f"{name} 0.1.0", "name": name}
 
@@ -87,17 +91,20 @@ def test_the_check_finds_a_forbidden_edge():
         return {"pkg": f"{name} 0.1.0", "dep_kinds": [{"kind": kind}]}
 
     metadata = {
-        "packages": [pkg(n) for n in ["aqemia-helm", "aqemia-release", "aqemia-tfplugin", "middle", "aws-sdk-ec2", "terraform-provider-aqemia"]],
+        "packages": [pkg(n) for n in ["aqemia-helm", "aqemia-release", "aqemia-tfplugin", "aqemia-addon", "middle", "aws-sdk-ec2",
+                                      "terraform-provider-aqemia"]],
         "resolve": {"nodes": [
             {"id": "aqemia-helm 0.1.0", "deps": [edge("middle")]},
             {"id": "middle 0.1.0", "deps": [edge("aws-sdk-ec2"), edge("terraform-provider-aqemia", "dev")]},
             {"id": "aqemia-release 0.1.0", "deps": [edge("middle", "dev")]},
             {"id": "aqemia-tfplugin 0.1.0", "deps": []},
+            {"id": "aqemia-addon 0.1.0", "deps": [edge("aqemia-helm"), edge("aqemia-release")]},
             {"id": "aws-sdk-ec2 0.1.0", "deps": []},
             {"id": "terraform-provider-aqemia 0.1.0", "deps": []},
         ]},
     }
     assert violations(metadata, FORBIDDEN) == [
+        "aqemia-addon depends on aws-sdk-ec2: aqemia-addon -> aqemia-helm -> middle -> aws-sdk-ec2",
         "aqemia-helm depends on aws-sdk-ec2: aqemia-helm -> middle -> aws-sdk-ec2",
         "aqemia-release depends on aws-sdk-ec2: aqemia-release -> middle -> aws-sdk-ec2",
     ]

@@ -108,11 +108,17 @@ impl Connection {
     pub async fn client(&self, provider: &ProviderConfig) -> anyhow::Result<kube::Client> {
         match self {
             Connection::Eks { name, endpoint, ca_certificate, region } => {
-                let aws = Aws::connect(provider, region).await;
-                let token = token::mint(&aws, name).await.with_context(|| format!("minting a token for EKS cluster {name}"))?;
-                let mut config = eks_config(endpoint, ca_certificate)?;
-                config.auth_info.token = Some(secrecy::SecretString::from(token));
-                kube::Client::try_from(config).context("creating the Kubernetes client")
+                let tokens = token::TokenSource::new(Aws::connect(provider, region).await, name);
+                // The first token now, so a connection that cannot authenticate says so here.
+                tokens.current().await.with_context(|| format!("minting a token for EKS cluster {name}"))?;
+                let builder = kube::client::ClientBuilder::try_from(eks_config(endpoint, ca_certificate)?)
+                    .context("creating the Kubernetes client")?;
+                // The token goes on each request: a Buffer makes the stack cloneable, as the filter
+                // needs, and the filter asks the source, which mints again before expiry.
+                let stack = tower::ServiceBuilder::new()
+                    .layer(tower::filter::AsyncFilterLayer::new(BearerToken(tokens)))
+                    .layer(tower::buffer::BufferLayer::new(1024));
+                Ok(builder.with_layer(&stack).build())
             }
             Connection::Kubeconfig { path, context } => {
                 let kubeconfig = Kubeconfig::read_from(path).with_context(|| format!("reading kubeconfig {}", path.display()))?;
@@ -133,6 +139,27 @@ impl Connection {
             Connection::Kubeconfig { path, context: Some(context) } => format!("context {context:?} of {}", path.display()),
             Connection::Kubeconfig { path, context: None } => format!("the current context of {}", path.display()),
         }
+    }
+}
+
+/// Puts the current EKS token on each request.
+#[derive(Clone)]
+struct BearerToken(token::TokenSource);
+
+impl<B: Send + 'static> tower::filter::AsyncPredicate<http::Request<B>> for BearerToken {
+    type Future = futures::future::BoxFuture<'static, Result<http::Request<B>, tower::BoxError>>;
+    type Request = http::Request<B>;
+
+    fn check(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let tokens = self.0.clone();
+        Box::pin(async move {
+            use secrecy::ExposeSecret as _;
+            let token = tokens.current().await.context("minting an EKS token")?;
+            let mut value = http::HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(http::header::AUTHORIZATION, value);
+            Ok(request)
+        })
     }
 }
 

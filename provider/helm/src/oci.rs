@@ -183,7 +183,7 @@ impl Fetcher {
             .to_lowercase();
         let version = tag.replace('_', "+");
         if let Some(archive) = self.cached(&digest) {
-            return Ok(Fetched { name, version, digest, archive, from_cache: true });
+            return Ok(Fetched { name, version, digest, archive, from_cache: true, verified: true });
         }
         let (archive, _) = registry.get(&format!("/v2/{repo}/blobs/{layer_digest}"), None).await?;
         let actual = hex_sha256(&archive);
@@ -191,7 +191,7 @@ impl Fetcher {
             return Err(SourceError::DigestMismatch { name, version, url: format!("{reference}:{tag}"), expected: digest, actual });
         }
         self.store(&actual, &archive);
-        Ok(Fetched { name, version, digest: actual, archive, from_cache: false })
+        Ok(Fetched { name, version, digest: actual, archive, from_cache: false, verified: true })
     }
 
     /// The newest tag the constraint admits (stable only without one), from the tag list.

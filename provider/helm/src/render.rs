@@ -90,12 +90,12 @@ pub struct Rendered {
 
 impl Rendered {
     /// The hooks for one event (`pre-install`, `post-upgrade`...) in the order Helm runs
-    /// them: by weight, then by kind in install order, then by name.
+    /// them: by weight, then by name; `hooks` is in install order of kinds, and the sort is
+    /// stable, so kind decides only between hooks of the same weight and name (Helm's
+    /// `hookByWeight` over hooks sorted by kind).
     pub fn hooks_for(&self, event: &str) -> Vec<&Manifest> {
         let mut hooks: Vec<&Manifest> = self.hooks.iter().filter(|h| h.hook_events.iter().any(|e| e == event)).collect();
-        hooks.sort_by(|a, b| {
-            a.hook_weight.cmp(&b.hook_weight).then_with(|| kind_rank(&a.kind).cmp(&kind_rank(&b.kind))).then_with(|| a.name.cmp(&b.name))
-        });
+        hooks.sort_by(|a, b| a.hook_weight.cmp(&b.hook_weight).then_with(|| a.name.cmp(&b.name)));
         hooks
     }
 
@@ -637,9 +637,10 @@ fn head(source: &str, doc: &str) -> Result<Option<Manifest>, RenderError> {
             return Ok(None);
         }
         m.hook_events = events;
-        m.hook_weight = annotation("helm.sh/hook-weight").and_then(|w| w.trim().parse().ok()).unwrap_or(0);
+        // strconv.Atoi: no spaces around the number; anything else weighs 0.
+        m.hook_weight = annotation("helm.sh/hook-weight").and_then(|w| w.parse().ok()).unwrap_or(0);
         m.hook_delete_policies =
-            annotation("helm.sh/hook-delete-policy").map(|p| p.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
+            annotation("helm.sh/hook-delete-policy").map(|p| p.split(',').map(|x| x.trim().to_lowercase()).collect()).unwrap_or_default();
     }
     Ok(Some(m))
 }
@@ -658,21 +659,25 @@ mod tests {
     }
 
     #[test]
-    fn hooks_come_in_phases_by_weight_kind_and_name() {
-        let (a, b, c, d) = (
+    fn hooks_come_in_phases_by_weight_then_name_then_kind() {
+        let (a, b, c, d, e) = (
             hook("b-job", "Job", "pre-install", 5),
             hook("a-cm", "ConfigMap", "pre-install,pre-upgrade", 5),
             hook("z", "Job", "pre-install", -1),
             hook("late", "Job", "post-install", 0),
+            hook("a-cm", "Job", "pre-install", 5),
         );
         let chart = chart(&[
             ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
-            ("templates/hooks.yaml", &format!("{a}---\n{b}---\n{c}---\n{d}")),
+            ("templates/hooks.yaml", &format!("{e}---\n{a}---\n{b}---\n{c}---\n{d}")),
             ("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"),
         ]);
         let rendered = render(&chart, Map::new(), &RenderOptions::new("r", "ns")).unwrap();
         let names = |event: &str| rendered.hooks_for(event).iter().map(|h| h.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names("pre-install"), ["z", "a-cm", "b-job"]);
+        let kinds = |event: &str| rendered.hooks_for(event).iter().map(|h| h.kind.clone()).collect::<Vec<_>>();
+        // Same weight: by name; same weight and name: the ConfigMap before the Job, as kinds install.
+        assert_eq!(names("pre-install"), ["z", "a-cm", "a-cm", "b-job"]);
+        assert_eq!(kinds("pre-install"), ["Job", "ConfigMap", "Job", "Job"]);
         assert_eq!(names("pre-upgrade"), ["a-cm"]);
         assert_eq!(names("post-install"), ["late"]);
         assert_eq!(rendered.manifests.len(), 1);

@@ -87,6 +87,9 @@ pub struct Fetched {
     pub digest: String,
     pub archive: Vec<u8>,
     pub from_cache: bool,
+    /// The repository index or registry manifest gave the digest the archive was checked
+    /// against. An index entry without a digest gives an archive nothing vouches for.
+    pub verified: bool,
 }
 
 /// Fetches charts. Mirrors are `(prefix, replacement)` pairs applied to repository, archive
@@ -214,7 +217,7 @@ impl Fetcher {
         let digest = entry.get("digest").and_then(|v| v.as_str()).unwrap_or_default().trim_start_matches("sha256:").to_lowercase();
         if !digest.is_empty() {
             if let Some(archive) = self.cached(&digest) {
-                return Ok(Fetched { name: chart.name.clone(), version, digest, archive, from_cache: true });
+                return Ok(Fetched { name: chart.name.clone(), version, digest, archive, from_cache: true, verified: true });
             }
         }
         let url = entry
@@ -230,6 +233,7 @@ impl Fetcher {
             return Err(SourceError::DigestMismatch { name: chart.name.clone(), version, url, expected: digest, actual });
         }
         self.store(&actual, &archive);
-        Ok(Fetched { name: chart.name.clone(), version, digest: actual, archive, from_cache: false })
+        let verified = !digest.is_empty();
+        Ok(Fetched { name: chart.name.clone(), version, digest: actual, archive, from_cache: false, verified })
     }
 }

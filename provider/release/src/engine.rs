@@ -46,6 +46,9 @@ pub struct Failure {
 pub enum ReleaseError {
     #[error("documents[{document}]: {message}")]
     Document { document: usize, message: String },
+    /// A kind the cluster does not serve (yet) and no CRD of the release defines.
+    #[error("documents[{document}]: the cluster serves no kind {kind} in {api_version}, and no CustomResourceDefinition in this release defines it")]
+    UnservedKind { document: usize, api_version: String, kind: String },
     #[error("{0}")]
     Apply(#[from] ApplyError),
     #[error("{0}")]
@@ -68,15 +71,15 @@ pub struct Installed {
     pub kept: Vec<ObjectKey>,
 }
 
-/// The manifests of `documents`, placed with what is known without a cluster (built-in
-/// kinds, the release's own CRDs) and then with `discovery` when one is given. `Ok(None)`
-/// when some kind can only be placed by a cluster that cannot be asked yet.
+/// The manifests of `bodies` (each with the index of the document it came from), placed with
+/// what is known without a cluster (built-in kinds, the release's own CRDs) and then with
+/// `discovery` when one is given. `Ok(None)` when some kind can only be placed by a cluster
+/// that cannot be asked yet.
 pub async fn resolve_manifests(
-    documents: &[&str],
+    bodies: Vec<(usize, Value)>,
     default_namespace: &str,
     discovery: Option<&mut Discovery>,
 ) -> Result<Option<Vec<Manifest>>, ReleaseError> {
-    let bodies = manifest::parse_documents(documents).map_err(document_error)?;
     let crds = KnownScopes::from_crds(bodies.iter().map(|(_, b)| b));
     let mut discovered = KnownScopes::default();
     if let Some(discovery) = discovery {
@@ -94,12 +97,7 @@ pub async fn resolve_manifests(
                     discovered.0.insert((group.to_string(), kind.to_string()), resolved.namespaced);
                 }
                 Err(DiscoveryError::NoSuchKind { .. }) => {
-                    return Err(ReleaseError::Document {
-                        document: *document,
-                        message: format!(
-                            "the cluster serves no kind {kind} in {api_version}, and no CustomResourceDefinition in this release defines it"
-                        ),
-                    })
+                    return Err(ReleaseError::UnservedKind { document: *document, api_version: api_version.into(), kind: kind.into() })
                 }
                 Err(e) => return Err(e.into()),
             }

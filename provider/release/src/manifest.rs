@@ -1,5 +1,5 @@
-//! The objects of a release as configured: YAML documents parsed into objects with their
-//! keys and digests.
+//! The objects of a release as configured: object bodies (read from YAML by the caller) with
+//! their keys and digests.
 
 use std::collections::BTreeMap;
 
@@ -116,41 +116,6 @@ impl Scopes for KnownScopes {
     }
 }
 
-/// Splits YAML texts into object bodies. `List` objects are unpacked; empty documents are
-/// skipped. Errors name the document (0-based index in `documents`).
-pub fn parse_documents(documents: &[&str]) -> Result<Vec<(usize, Value)>, DocumentError> {
-    let mut out = Vec::new();
-    for (index, text) in documents.iter().enumerate() {
-        let fail = |message: String| DocumentError { document: index, message };
-        let values: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| fail(format!("invalid YAML: {e}")))?;
-        for value in values {
-            match value {
-                Value::Null => {}
-                Value::Object(_) if is_list(&value) => {
-                    let items = value.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-                    out.extend(items.into_iter().map(|item| (index, item)));
-                }
-                Value::Object(_) => out.push((index, value)),
-                other => return Err(fail(format!("a document must be a Kubernetes object (a map), not {}", short(&other)))),
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn is_list(value: &Value) -> bool {
-    value.get("kind").and_then(Value::as_str) == Some("List") && value.get("items").is_some()
-}
-
-fn short(value: &Value) -> String {
-    let text = value.to_string();
-    if text.len() > 40 {
-        format!("{}…", &text[..text.char_indices().nth(40).map_or(text.len(), |(i, _)| i)])
-    } else {
-        text
-    }
-}
-
 /// Turns parsed bodies into manifests: keys placed by `scopes` (`None` for a body whose
 /// kind no source can place yet), namespaces filled in, duplicates refused.
 pub fn manifests(
@@ -202,11 +167,16 @@ fn check_string_maps(body: &Value) -> Result<(), String> {
 /// `sha256:` and 16 hex digits of the canonical JSON: the same object always gives the same
 /// digest, whatever the key order or formatting of its YAML.
 pub fn digest(body: &Value) -> String {
-    let mut text = String::new();
-    canonical(body, &mut text);
-    let hash = Sha256::digest(text.as_bytes());
+    let hash = Sha256::digest(canonical_text(body).as_bytes());
     let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+/// The object as JSON with keys sorted: what digests are taken of.
+pub fn canonical_text(body: &Value) -> String {
+    let mut text = String::new();
+    canonical(body, &mut text);
+    text
 }
 
 fn canonical(value: &Value, out: &mut String) {
@@ -244,69 +214,60 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const CRD: &str = r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {kind: Widget, plural: widgets}
-"#;
+    fn crd() -> Value {
+        json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "widgets.example.com"},
+               "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "Widget", "plural": "widgets"}}})
+    }
 
-    fn parse(docs: &[&str], scopes: &dyn Scopes) -> Vec<Option<Manifest>> {
-        manifests(parse_documents(docs).unwrap(), "web", scopes).unwrap()
+    fn configmap(name: &str, data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+    }
+
+    fn place(bodies: Vec<Value>, scopes: &dyn Scopes) -> Result<Vec<Option<Manifest>>, DocumentError> {
+        manifests(bodies.into_iter().enumerate().collect(), "web", scopes)
     }
 
     #[test]
-    fn documents_lists_and_empty_documents() {
-        let text = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: s}}\n";
-        let parsed = parse(&[text, CRD], &BuiltinScopes);
-        let keys: Vec<String> = parsed.iter().map(|m| m.as_ref().unwrap().key.to_string()).collect();
-        assert_eq!(keys, ["ConfigMap/web/a", "Secret/web/s", "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com"]);
-        assert_eq!(parsed[0].as_ref().unwrap().body["metadata"]["namespace"], json!("web"));
+    fn namespaced_kinds_get_the_default_namespace_and_cluster_kinds_none() {
+        let mut namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web", "namespace": "x"}});
+        let placed = place(vec![configmap("a", json!({})), namespace.clone(), crd()], &BuiltinScopes).unwrap();
+        let keys: Vec<String> = placed.iter().map(|m| m.as_ref().unwrap().key.to_string()).collect();
+        assert_eq!(keys, ["ConfigMap/web/a", "Namespace//web", "CustomResourceDefinition.apiextensions.k8s.io//widgets.example.com"]);
+        assert_eq!(placed[0].as_ref().unwrap().body["metadata"]["namespace"], json!("web"));
+        namespace["metadata"].as_object_mut().unwrap().remove("namespace");
+        assert_eq!(placed[1].as_ref().unwrap().body, namespace);
     }
 
     #[test]
     fn custom_kinds_are_placed_by_their_crd_in_the_release() {
-        let cr = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
-        assert_eq!(parse(&[cr], &BuiltinScopes), vec![None]);
-        let bodies = parse_documents(&[CRD]).unwrap();
-        let placed = parse(&[cr], &KnownScopes::from_crds(bodies.iter().map(|(_, b)| b)));
+        let cr = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
+        assert_eq!(place(vec![cr.clone()], &BuiltinScopes).unwrap(), vec![None]);
+        let placed = place(vec![cr], &KnownScopes::from_crds([&crd()])).unwrap();
         assert_eq!(placed[0].as_ref().unwrap().key.to_string(), "Widget.example.com/web/w");
     }
 
     #[test]
-    fn digests_ignore_layout_but_not_content() {
-        let a = parse(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', y: '2'}\n"], &BuiltinScopes);
-        let b = parse(&["kind: ConfigMap\napiVersion: v1\ndata:\n  y: '2'\n  x: '1'\nmetadata:\n  name: a\n"], &BuiltinScopes);
-        let c = parse(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', y: '3'}\n"], &BuiltinScopes);
-        let digest = |m: &[Option<Manifest>]| m[0].as_ref().unwrap().digest.clone();
-        assert_eq!(digest(&a), digest(&b));
-        assert_ne!(digest(&a), digest(&c));
-        assert!(digest(&a).starts_with("sha256:") && digest(&a).len() == 23);
+    fn digests_ignore_key_order_but_not_content() {
+        let digest = |body: Value| place(vec![body], &BuiltinScopes).unwrap()[0].as_ref().unwrap().digest.clone();
+        let a = digest(configmap("a", json!({"x": "1", "y": "2"})));
+        let reordered = json!({"data": {"y": "2", "x": "1"}, "metadata": {"name": "a"}, "kind": "ConfigMap", "apiVersion": "v1"});
+        assert_eq!(a, digest(reordered));
+        assert_ne!(a, digest(configmap("a", json!({"x": "1", "y": "3"}))));
+        assert!(a.starts_with("sha256:") && a.len() == 23);
     }
 
     #[test]
     fn errors_name_the_document() {
-        let err = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "a: [unclosed\n"]).unwrap_err();
-        assert_eq!(err.document, 1);
-        assert!(err.message.contains("invalid YAML"));
-        let err = parse_documents(&["- just\n- a list\n"]).unwrap_err();
-        assert!(err.message.contains("must be a Kubernetes object"), "{}", err.message);
-        let twice = parse_documents(&[
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: web}\n",
-        ])
-        .unwrap();
-        let err = manifests(twice, "web", &BuiltinScopes).unwrap_err();
+        let mut other = configmap("a", json!({}));
+        other["metadata"]["namespace"] = json!("web");
+        let err = place(vec![configmap("a", json!({})), other], &BuiltinScopes).unwrap_err();
         assert_eq!(err.document, 1);
         assert!(err.message.contains("ConfigMap/web/a is also defined in document 0"), "{}", err.message);
-        let labelled = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: [x]}\n"]).unwrap();
-        assert!(manifests(labelled, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.labels must be a map of strings"));
-        let unquoted = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {replicas: 3}}\n"]).unwrap();
-        assert!(manifests(unquoted, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.annotations"));
-        let nameless = parse_documents(&["apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"]).unwrap();
-        assert!(manifests(nameless, "web", &BuiltinScopes).unwrap_err().message.contains("metadata.name is missing"));
+        let labelled = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": ["x"]}});
+        assert!(place(vec![labelled], &BuiltinScopes).unwrap_err().message.contains("metadata.labels must be a map of strings"));
+        let unquoted = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "annotations": {"replicas": 3}}});
+        assert!(place(vec![unquoted], &BuiltinScopes).unwrap_err().message.contains("metadata.annotations"));
+        let nameless = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}});
+        assert!(place(vec![nameless], &BuiltinScopes).unwrap_err().message.contains("metadata.name is missing"));
     }
 }

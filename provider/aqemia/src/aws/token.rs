@@ -1,8 +1,10 @@
 //! EKS bearer tokens: a presigned STS GetCallerIdentity URL that names the cluster in a
 //! signed `x-k8s-aws-id` header, base64url-encoded behind `k8s-aws-v1.`. The API server's
-//! authenticator calls the URL and learns who we are. Tokens live 15 minutes; the provider
-//! mints one per connection and refreshes it long before it expires, and never stores one.
+//! authenticator calls the URL and learns who we are. Tokens live 15 minutes; a
+//! [`TokenSource`] mints one per connection and mints again long before it expires (a release
+//! may wait longer than 15 minutes), and never stores one.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -18,6 +20,47 @@ const PREFIX: &str = "k8s-aws-v1.";
 pub const CLUSTER_HEADER: &str = "x-k8s-aws-id";
 /// How long the presigned URL is valid; the authenticator adds its own 15-minute cap.
 const URL_LIFETIME: Duration = Duration::from_secs(60);
+
+/// A token is used for this long, then replaced: a third of the 15 minutes EKS accepts it,
+/// so a request never carries one about to expire.
+const REMINT_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// The tokens of one connection: the one held, minted again once it is older than
+/// `remint_after`. Clones share the token.
+#[derive(Clone)]
+pub struct TokenSource {
+    aws: Aws,
+    cluster: String,
+    remint_after: Duration,
+    held: Arc<tokio::sync::Mutex<Option<(secrecy::SecretString, tokio::time::Instant)>>>,
+}
+
+impl TokenSource {
+    /// `AQEMIA_EKS_TOKEN_REMINT_SECONDS` shortens the re-mint interval, for tests that prove it
+    /// with a short-lived token.
+    pub fn new(aws: Aws, cluster: &str) -> TokenSource {
+        let remint_after = std::env::var("AQEMIA_EKS_TOKEN_REMINT_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(REMINT_AFTER);
+        TokenSource { aws, cluster: cluster.to_string(), remint_after, held: Arc::default() }
+    }
+
+    /// The current token, minted now if none is held or the one held is too old.
+    pub async fn current(&self) -> anyhow::Result<secrecy::SecretString> {
+        let mut held = self.held.lock().await;
+        if let Some((token, minted)) = held.as_ref() {
+            if minted.elapsed() < self.remint_after {
+                return Ok(token.clone());
+            }
+        }
+        let token = secrecy::SecretString::from(mint(&self.aws, &self.cluster).await?);
+        tracing::debug!(cluster = %self.cluster, "minted an EKS token");
+        *held = Some((token.clone(), tokio::time::Instant::now()));
+        Ok(token)
+    }
+}
 
 /// A fresh token for `cluster`.
 pub async fn mint(aws: &Aws, cluster: &str) -> anyhow::Result<String> {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cty::{Path, Value};
+use crate::cty::{Path, Type, Value};
 use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema};
 
 /// The APIs whose base URL can be overridden (tests point them at local stand-ins).
@@ -79,6 +79,9 @@ pub struct ProviderConfig {
     pub tailscale_oauth_client_secret: Option<String>,
     /// Base URL overrides keyed by the names in [`ENDPOINTS`].
     pub endpoints: BTreeMap<String, String>,
+    /// Chart sources and their mirrors: an upstream repository URL or `oci://` prefix, and
+    /// what serves it instead.
+    pub chart_mirrors: BTreeMap<String, String>,
     /// Settings that were unknown at plan time (they reference something not yet applied).
     /// Operations that need one of them report it instead of guessing.
     pub unknown: Vec<String>,
@@ -116,7 +119,43 @@ pub fn schema() -> Schema {
                 .validate("an absolute http or https URL", validate_url),
         );
     }
+    block = block.attribute(
+        Attribute::new("chart_mirrors", Type::map(Type::String))
+            .optional()
+            .description(format!(
+                "Chart mirrors for every chart this provider installs: an upstream chart repository URL or `oci://` \
+                 prefix, and the URL that serves the same charts (an air-gapped mirror, or a repository on loopback in \
+                 tests). The longest matching prefix wins; archive URLs in a mirrored index are mirrored too. Falls \
+                 back to `{CHART_MIRRORS_ENV}` (`upstream=mirror` pairs separated by commas or spaces).",
+            ))
+            .validate("a map of URLs to URLs", validate_mirrors),
+    );
     Schema::new(0, block.block(NestedBlock::new("endpoints", Nesting::Single, endpoints)))
+}
+
+pub const CHART_MIRRORS_ENV: &str = "AQEMIA_CHART_MIRRORS";
+
+fn validate_mirrors(v: &Value) -> Result<(), String> {
+    let Some(entries) = v.as_entries() else { return Ok(()) };
+    for (from, to) in entries {
+        let is_url = |url: &str| ["https://", "http://", "oci://"].iter().any(|s| url.strip_prefix(s).is_some_and(|r| !r.is_empty()));
+        let to = to.as_str().unwrap_or_default();
+        if !is_url(from) || !is_url(to) {
+            return Err(format!(
+                "{from:?} = {to:?}: both sides must be absolute http(s):// or oci:// URLs, like \
+                 \"https://charts.jetstack.io\" = \"http://127.0.0.1:8879\""
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `upstream=mirror` pairs separated by commas or whitespace.
+fn parse_mirrors(text: &str) -> BTreeMap<String, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(from, to)| (from.trim().to_string(), to.trim().to_string()))
+        .collect()
 }
 
 fn endpoint_env(name: &str) -> String {
@@ -177,6 +216,13 @@ pub fn from_value(value: &Value, env: impl Fn(&str) -> Option<String>, terraform
             config.endpoints.insert(name.to_string(), url.trim_end_matches('/').to_string());
         }
     }
+    match value.get("chart_mirrors") {
+        Some(slot) if slot.is_unknown() => config.unknown.push("chart_mirrors".into()),
+        Some(Value::Map(entries)) => {
+            config.chart_mirrors = entries.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+        }
+        _ => config.chart_mirrors = env(CHART_MIRRORS_ENV).map(|text| parse_mirrors(&text)).unwrap_or_default(),
+    }
     (config, diags)
 }
 
@@ -190,6 +236,7 @@ mod tests {
             attrs.insert(k.into(), v);
         }
         attrs.insert("endpoints".into(), endpoints);
+        attrs.insert("chart_mirrors".into(), Value::Null);
         Value::Object(attrs)
     }
 
@@ -214,6 +261,16 @@ mod tests {
         assert_eq!(cfg.endpoint("eks"), Some("http://127.0.0.1:5000"));
         assert_eq!(cfg.endpoint("tailscale"), Some("http://127.0.0.1:4010"));
         assert_eq!(cfg.endpoint("cloudflare"), None);
+    }
+
+    #[test]
+    fn chart_mirrors_from_configuration_or_environment() {
+        let env =
+            |k: &str| (k == CHART_MIRRORS_ENV).then(|| "https://a.example=http://127.0.0.1:1, oci://r.example/x=http://m".to_string());
+        let (cfg, _) = from_value(&Value::Null, env, "1.0.3");
+        assert_eq!(cfg.chart_mirrors.get("https://a.example").map(String::as_str), Some("http://127.0.0.1:1"));
+        assert_eq!(cfg.chart_mirrors.get("oci://r.example/x").map(String::as_str), Some("http://m"));
+        assert!(validate_mirrors(&Value::Map([("charts.example".to_string(), Value::from("http://m"))].into())).is_err());
     }
 
     #[test]

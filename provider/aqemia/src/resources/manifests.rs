@@ -2,22 +2,21 @@
 //! their custom resources go in with one apply, since nothing about a kind is needed at plan
 //! time that the release itself does not say. Schema, lifecycle, conversions, in that order.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
+use super::release::{error_text, finish, inventory_from, inventory_value, open, options, set, try_open};
 use crate::config::ProviderConfig;
-use crate::connection::Connection;
 use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
-use aqemia_release::discovery::Discovery;
-use aqemia_release::engine::{self, Failure, Installed, Observed, Options, ReleaseError};
-use aqemia_release::inventory::{Inventory, ReleaseId};
+use aqemia_addon::documents;
+use aqemia_addon::release::place_offline;
+use aqemia_release::engine::{self, Failure, Installed, ReleaseError};
+use aqemia_release::inventory::Inventory;
 use aqemia_release::manifest::{self, Manifest};
-use aqemia_release::object::ObjectKey;
 
 pub const TYPE_NAME: &str = "aqemia_manifests";
 const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
@@ -41,13 +40,7 @@ fn schema() -> Schema {
         )
         .attribute(Attribute::string("id").computed().use_state_for_unknown().description("`<namespace>/<name>`."))
         .attribute(crate::connection::attribute())
-        .attribute(
-            Attribute::string("name")
-                .required()
-                .requires_replace()
-                .description("Release name, unique within `namespace`: 1 to 53 lowercase letters, digits or hyphens.")
-                .validate("a release name such as \"web-config\"", validate_name),
-        )
+        .attribute(super::release::name_attribute())
         .attribute(
             Attribute::string("namespace")
                 .default("default")
@@ -71,24 +64,9 @@ fn schema() -> Schema {
              destroyed. Default `false`: deleting a CRD deletes every object of its kind in the cluster, and deleting a \
              claim can delete its data.",
         ))
-        .attribute(Attribute::new("objects", Type::map(Type::String)).computed().description(
-            "Every object of the release, keyed `Kind.group/namespace/name`, with the digest of its configuration, or what drifted.",
-        ))
+        .attribute(super::release::objects_attribute())
         .block(timeouts::block(&TIMEOUTS));
     Schema::new(0, block)
-}
-
-fn validate_name(v: &Value) -> Result<(), String> {
-    let name = v.as_str().unwrap_or_default();
-    let ok = (1..=53).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{name:?} is not a valid release name: use 1 to 53 lowercase letters, digits or hyphens, like \"web-config\""))
-    }
 }
 
 // ---- lifecycle ----
@@ -104,15 +82,10 @@ impl Resource<ProviderConfig> for Manifests {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(cluster) = config.get("cluster") {
-            if let Err(errors) = Connection::from_value(cluster, &Path::root().attr("cluster")) {
-                diags.extend(errors);
-            }
-        }
-        let Some(documents) = known_documents(config) else { return };
-        let texts: Vec<&str> = documents.iter().map(String::as_str).collect();
+        super::release::validate_cluster(config, diags);
+        let Some(texts) = known_documents(config) else { return };
         // Parse errors and malformed objects are known without a cluster.
-        let checked = manifest::parse_documents(&texts)
+        let checked = documents::parse(&as_strs(&texts))
             .and_then(|bodies| manifest::manifests(bodies, "default", &manifest::BuiltinScopes).map(|_| ()));
         if let Err(e) = checked {
             let path = Path::root().attr("documents").index(e.document as i64);
@@ -157,35 +130,14 @@ impl Resource<ProviderConfig> for Manifests {
 
     async fn read(&self, ctx: &Context, mut state: Value, private: Private) -> Read {
         let mut diags = Diagnostics::new();
-        let observed = async {
-            let session = Session::open(&state, &ctx.config).await?;
-            let mut discovery = session.discovery;
-            let manifests = resolve(&state, &mut discovery).await?;
-            let observed = engine::observe(&mut discovery, &session.id, &manifests).await?;
-            Ok::<_, ReleaseError>((engine::inventory_of(&manifests), observed))
+        let refreshed = async {
+            let mut session = open(&state, &ctx.config).await?;
+            let manifests = session.place(bodies(&state)?).await?;
+            session.refresh(&manifests, &inventory_from(&state)).await
         }
         .await;
-        match observed {
-            Ok((digests, observed)) => {
-                let mut objects = inventory_from(&state);
-                for (key, seen) in observed {
-                    match seen {
-                        // Back in sync (someone undid their change): the digest again.
-                        Observed::InSync => {
-                            if let (Some(slot), Some(digest)) = (objects.get_mut(&key), digests.get(&key)) {
-                                slot.clone_from(digest);
-                            }
-                        }
-                        Observed::Missing => {
-                            objects.remove(&key);
-                        }
-                        Observed::Drifted(what) => {
-                            objects.insert(key, what);
-                        }
-                    }
-                }
-                set(&mut state, "objects", inventory_value(&objects));
-            }
+        match refreshed {
+            Ok(objects) => set(&mut state, "objects", inventory_value(&objects)),
             Err(e) => error_diagnostic(&e, &mut diags),
         }
         Read { state: Some(state), private, diags }
@@ -193,27 +145,7 @@ impl Resource<ProviderConfig> for Manifests {
 
     async fn delete(&self, ctx: &Context, prior: Value, _private: Private) -> Diagnostics {
         let deadline = Instant::now() + TIMEOUTS.resolve(&prior, Operation::Delete);
-        let mut diags = Diagnostics::new();
-        let result = async {
-            let session = Session::open(&prior, &ctx.config).await?;
-            let mut discovery = session.discovery;
-            let options = options(&prior, deadline);
-            engine::uninstall(&mut discovery, &session.id, &inventory_from(&prior), &options, &ctx.cancel).await
-        }
-        .await;
-        match result {
-            Ok(kept) if !kept.is_empty() => diags.warning(
-                "Objects kept in the cluster",
-                format!(
-                    "These were left in place because deleting them can delete data or every resource of a kind: {}. \
-                     Set delete_crds_and_pvcs = true to delete them with the release.",
-                    join(&kept)
-                ),
-            ),
-            Ok(_) => {}
-            Err(e) => error_diagnostic(&e, &mut diags),
-        }
-        diags
+        super::release::uninstall(&prior, &ctx.config, deadline, &ctx.cancel).await
     }
 }
 
@@ -221,42 +153,20 @@ impl Manifests {
     async fn install(&self, ctx: &Context, planned: &Value, prior: Option<&Value>, deadline: Instant) -> Result<Installed, Failure> {
         let previous_inventory = prior.map(inventory_from).unwrap_or_default();
         let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
-        let session = Session::open(planned, &ctx.config).await.map_err(early)?;
-        let mut discovery = session.discovery;
-        let manifests = resolve(planned, &mut discovery).await.map_err(early)?;
+        let mut session = open(planned, &ctx.config).await.map_err(early)?;
+        let manifests = session.place(bodies(planned).map_err(early)?).await.map_err(early)?;
         let previous = match prior {
-            Some(prior) => by_key(resolve(prior, &mut discovery).await.map_err(early)?),
-            None => BTreeMap::new(),
+            Some(prior) => session.place(bodies(prior).map_err(early)?).await.map_err(early)?,
+            None => Vec::new(),
         };
-        let options = options(planned, deadline);
-        engine::upgrade(&mut discovery, &session.id, manifests, &previous, &previous_inventory, &options, &ctx.cancel).await
+        session.install(manifests, &previous, &previous_inventory, &options(planned, deadline), &ctx.cancel).await
     }
 }
 
-/// The cluster and release a state or plan names.
-struct Session {
-    id: ReleaseId,
-    discovery: Discovery,
-}
-
-impl Session {
-    async fn open(value: &Value, provider: &ProviderConfig) -> Result<Session, ReleaseError> {
-        let cluster = value.get("cluster").unwrap_or(&Value::Null);
-        let connection = Connection::from_value(cluster, &Path::root().attr("cluster"))
-            .map_err(|d| anyhow::anyhow!(d.0.first().map(|d| d.detail.clone()).unwrap_or_default()))?
-            .ok_or_else(|| anyhow::anyhow!("the cluster connection is not known"))?;
-        let client = connection.client(provider).await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?;
-        let id = ReleaseId { namespace: text(value, "namespace"), name: text(value, "name") };
-        Ok(Session { id, discovery: Discovery::new(client) })
-    }
-}
-
-/// The manifests of a state or plan, placed with discovery's help.
-async fn resolve(value: &Value, discovery: &mut Discovery) -> Result<Vec<Manifest>, ReleaseError> {
-    let documents = known_documents(value).unwrap_or_default();
-    let texts: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let manifests = engine::resolve_manifests(&texts, &text(value, "namespace"), Some(discovery)).await?;
-    Ok(manifests.expect("with discovery every kind is placed or refused"))
+/// The object bodies of a state's or plan's documents.
+fn bodies(value: &Value) -> Result<Vec<(usize, serde_json::Value)>, ReleaseError> {
+    let texts = known_documents(value).unwrap_or_default();
+    documents::parse(&as_strs(&texts)).map_err(|e| ReleaseError::Document { document: e.document, message: e.message })
 }
 
 /// The planned `objects`, `None` when they cannot be known yet. With a reachable cluster,
@@ -264,91 +174,27 @@ async fn resolve(value: &Value, discovery: &mut Discovery) -> Result<Vec<Manifes
 /// would reject fails the plan. Without one (it may not exist before this apply), kinds are
 /// placed from what the release itself says.
 async fn plan_objects(ctx: &Context, plan: &Plan) -> Result<Option<Inventory>, ReleaseError> {
-    let (Some(documents), Some(namespace)) = (known_documents(&plan.planned), plan.planned.get("namespace").and_then(Value::as_str)) else {
+    let (Some(_), Some(namespace)) = (known_documents(&plan.planned), plan.planned.get("namespace").and_then(Value::as_str)) else {
         return Ok(None);
     };
-    let texts: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let cluster = plan.planned.get("cluster").unwrap_or(&Value::Null);
-    let client = match Connection::from_value(cluster, &Path::root()) {
-        Ok(Some(connection)) => connection.client(&ctx.config).await.ok(),
-        _ => None,
+    let bodies = bodies(&plan.planned)?;
+    let Some(mut session) = try_open(&plan.planned, &ctx.config).await else {
+        return Ok(place_offline(bodies, namespace).await?.map(|m| engine::inventory_of(&m)));
     };
-    let Some(client) = client else {
-        return Ok(engine::resolve_manifests(&texts, namespace, None).await?.map(|m| engine::inventory_of(&m)));
+    let manifests: Vec<Manifest> = session.place(bodies).await?;
+    let previous = match plan.is_create() {
+        true => Vec::new(),
+        false => session.place(self::bodies(&plan.prior)?).await?,
     };
-    let mut discovery = Discovery::new(client);
-    let Some(manifests) = engine::resolve_manifests(&texts, namespace, Some(&mut discovery)).await? else { return Ok(None) };
-    let prior_objects = inventory_from(&plan.prior);
-    let changed: Vec<&Manifest> = manifests.iter().filter(|m| prior_objects.get(&m.key) != Some(&m.digest)).collect();
-    if !changed.is_empty() {
-        let previous = match plan.is_create() {
-            true => BTreeMap::new(),
-            false => by_key(resolve(&plan.prior, &mut discovery).await?),
-        };
-        let id = ReleaseId { namespace: namespace.to_string(), name: text(&plan.planned, "name") };
-        let force = plan.planned.get("force_conflicts").and_then(Value::as_bool).unwrap_or(false);
-        engine::preview(&mut discovery, &id, &changed, &previous, force).await?;
-    }
+    let force = plan.planned.get("force_conflicts").and_then(Value::as_bool).unwrap_or(false);
+    session.preview(&manifests, &inventory_from(&plan.prior), &previous, force).await?;
     Ok(Some(engine::inventory_of(&manifests)))
-}
-
-fn by_key(manifests: Vec<Manifest>) -> BTreeMap<ObjectKey, Manifest> {
-    manifests.into_iter().map(|m| (m.key.clone(), m)).collect()
-}
-
-fn options(value: &Value, deadline: Instant) -> Options {
-    let flag = |name: &str| value.get(name).and_then(Value::as_bool).unwrap_or(false);
-    Options {
-        wait: flag("wait"),
-        prune: flag("prune"),
-        force_conflicts: flag("force_conflicts"),
-        delete_protected: flag("delete_crds_and_pvcs"),
-        deadline,
-    }
-}
-
-/// The state after create or update: what exists, whatever happened.
-fn finish(mut planned: Value, private: Private, outcome: Result<Installed, Failure>, verb: &str) -> Applied {
-    let id = format!("{}/{}", text(&planned, "namespace"), text(&planned, "name"));
-    set(&mut planned, "id", Value::string(id.clone()));
-    let mut diags = Diagnostics::new();
-    let inventory = match outcome {
-        Ok(installed) => {
-            if !installed.kept.is_empty() {
-                diags.warning(
-                    "Objects left the release but were kept",
-                    format!(
-                        "Not deleted, because deleting them can delete data or every resource of a kind: {}. Set \
-                         delete_crds_and_pvcs = true to prune them too, or delete them by hand.",
-                        join(&installed.kept)
-                    ),
-                );
-            }
-            installed.inventory
-        }
-        Err(failure) => {
-            let mut detail = error_text(&failure.error);
-            if failure.rolled_back {
-                detail.push_str("\n\nThe release was rolled back to its previous objects; fix the configuration and apply again.");
-            }
-            diags.error(format!("{verb} release {id}"), detail);
-            failure.inventory
-        }
-    };
-    set(&mut planned, "objects", inventory_value(&inventory));
-    Applied { state: planned, private, diags }
 }
 
 // ---- conversions ----
 
-fn text(value: &Value, name: &str) -> String {
-    value.get(name).and_then(Value::as_str).unwrap_or_default().to_string()
-}
-
-fn set(value: &mut Value, name: &str, new: Value) {
-    if let Some(slot) = value.get_mut(name) {
-        *slot = new;
-    }
+fn as_strs(texts: &[String]) -> Vec<&str> {
+    texts.iter().map(String::as_str).collect()
 }
 
 fn known_documents(value: &Value) -> Option<Vec<String>> {
@@ -359,48 +205,13 @@ fn known_documents(value: &Value) -> Option<Vec<String>> {
     Some(list.as_seq()?.iter().map(|d| d.as_str().unwrap_or_default().to_string()).collect())
 }
 
-fn inventory_from(value: &Value) -> Inventory {
-    let Some(entries) = value.get("objects").and_then(Value::as_entries) else { return Inventory::new() };
-    entries.iter().filter_map(|(k, v)| Some((k.parse::<ObjectKey>().ok()?, v.as_str().unwrap_or_default().to_string()))).collect()
-}
-
-fn inventory_value(inventory: &Inventory) -> Value {
-    Value::Map(inventory.iter().map(|(k, v)| (k.to_string(), Value::string(v.clone()))).collect())
-}
-
-fn join(keys: &[ObjectKey]) -> String {
-    keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-}
-
-/// The whole cause chain: "connecting to ...: reading kubeconfig ...: No such file".
-fn error_text(error: &ReleaseError) -> String {
-    match error {
-        ReleaseError::Other(e) => format!("{e:#}"),
-        other => other.to_string(),
-    }
-}
-
 /// A release error as a diagnostic, on the document it is about when there is one.
 fn error_diagnostic(error: &ReleaseError, diags: &mut Diagnostics) {
     let detail = error_text(error);
     match error {
-        ReleaseError::Document { document, .. } => {
+        ReleaseError::Document { document, .. } | ReleaseError::UnservedKind { document, .. } => {
             diags.attribute_error(&Path::root().attr("documents").index(*document as i64), "Invalid document", detail)
         }
         _ => diags.error("Release failed", detail),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_names_are_dns_labels() {
-        assert!(validate_name(&Value::from("web-config")).is_ok());
-        for bad in ["", "Web", "-web", "web-", &"a".repeat(54)] {
-            let err = validate_name(&Value::from(bad)).unwrap_err();
-            assert!(err.contains("web-config"), "{err}");
-        }
     }
 }

@@ -1,15 +1,18 @@
 //! The provider's resources and data sources.
 
+pub mod chart;
 pub mod cluster;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod manifests;
+pub mod release;
 
 use crate::framework::Registry;
 
 /// Everything this build of the provider offers.
 pub fn registry() -> Registry {
-    let registry = Registry::new("aqemia", crate::VERSION).resource(cluster::Cluster).resource(manifests::Manifests);
+    let registry =
+        Registry::new("aqemia", crate::VERSION).resource(cluster::Cluster).resource(manifests::Manifests).resource(chart::ChartRelease);
     #[cfg(feature = "conformance")]
     let registry = conformance::register(registry);
     registry

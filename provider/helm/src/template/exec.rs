@@ -341,8 +341,9 @@ impl Engine {
     /// An untyped number constant as an `interface{}`: an int unless it is written as a float.
     fn ideal_constant(&self, st: &State, pos: usize, text: &str, num: &Number) -> Result<Value> {
         let lower = text.to_ascii_lowercase();
-        let hex = lower.trim_start_matches(['+', '-']).starts_with("0x");
-        if !num.is_char && num.float.is_some() && !hex && lower.contains(['.', 'e', 'p']) {
+        // Go's isHexInt: `0x…` without a binary exponent; `0x1p60` is a float.
+        let hex_int = lower.trim_start_matches(['+', '-']).starts_with("0x") && !lower.contains('p');
+        if !num.is_char && num.float.is_some() && !hex_int && lower.contains(['.', 'e', 'p']) {
             return Ok(Value::Float(num.float.unwrap_or_default()));
         }
         match num.int {

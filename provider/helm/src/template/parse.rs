@@ -528,7 +528,11 @@ fn parse_number(text: &str) -> std::result::Result<Number, String> {
     } else if let Some(u) = num.uint {
         num.float = Some(u as f64);
     } else if radix == 10 || (radix == 16 && lower.contains('p')) {
-        let f: f64 = clean.parse().map_err(|_| format!("illegal number syntax: {text:?}"))?;
+        let f = match radix {
+            16 => hex_float(digits).map(|f| if negative { -f } else { f }),
+            _ => clean.parse().ok(),
+        };
+        let f: f64 = f.ok_or_else(|| format!("illegal number syntax: {text:?}"))?;
         if !lower.contains(['.', 'e', 'p']) {
             return Err(format!("integer overflow: {text:?}"));
         }
@@ -543,6 +547,22 @@ fn parse_number(text: &str) -> std::result::Result<Number, String> {
         return Err(format!("illegal number syntax: {text:?}"));
     }
     Ok(num)
+}
+
+/// A hexadecimal float's value after `0x`: hex digits with an optional fraction, then a
+/// binary exponent (`1p60`, `1.8p1`), as Go's `strconv.ParseFloat` reads them.
+fn hex_float(text: &str) -> Option<f64> {
+    let (mantissa, exponent) = text.split_once('p')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in whole.chars().chain(fraction.chars()) {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    Some(value * 2f64.powi(exponent - 4 * fraction.len() as i32))
 }
 
 #[cfg(test)]
@@ -586,6 +606,11 @@ mod tests {
         assert_eq!((n.int, n.float), (Some(1000), Some(1000.0)));
         let n = parse_number("0x10").unwrap();
         assert_eq!(n.int, Some(16));
+        // Hexadecimal floats, as Traefik's chart writes 2^60.
+        let n = parse_number("0x1p60").unwrap();
+        assert_eq!((n.int, n.float), (Some(1 << 60), Some(1152921504606846976.0)));
+        assert_eq!(parse_number("0x1.8p1").unwrap().float, Some(3.0));
+        assert_eq!(parse_number("-0x1p-2").unwrap().float, Some(-0.25));
         assert!(parse_number("99999999999999999999").is_err());
     }
 }

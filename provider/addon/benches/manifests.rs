@@ -1,10 +1,11 @@
 //! Parsing and digesting release documents: how fast the YAML of a large release becomes
 //! objects (every plan and apply of `aqemia_manifests` does it). Prints figures.
 //!
-//! usage: cargo bench -p terraform-provider-aqemia --bench manifests [-- FILE...]
+//! usage: cargo bench -p aqemia-addon --bench manifests [-- FILE...]
 
 use std::time::Instant;
 
+use aqemia_addon::documents;
 use aqemia_release::manifest::{self, BuiltinScopes};
 
 fn main() {
@@ -18,7 +19,7 @@ fn main() {
         let mut times = Vec::new();
         for _ in 0..5 {
             let start = Instant::now();
-            let bodies = manifest::parse_documents(&[text.as_str()]).expect("valid YAML");
+            let bodies = documents::parse(&[text.as_str()]).expect("valid YAML");
             let placed = manifest::manifests(bodies, "default", &BuiltinScopes).expect("valid objects");
             std::hint::black_box(placed);
             times.push(start.elapsed().as_secs_f64());

@@ -1,0 +1,195 @@
+//! What every resource that is a release shares on the Terraform side (`aqemia_manifests`,
+//! `aqemia_chart`): the name rule, the session with the cluster a value names, the engine's
+//! options from the common flags, the state after an apply whatever happened, and the
+//! `objects` map. The release itself lives in the add-on layer; this is only its Terraform face.
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ProviderConfig;
+use crate::connection::Connection;
+use crate::cty::{Path, Value};
+use crate::framework::{Applied, Attribute, Diagnostics, Private};
+use aqemia_addon::release::Session;
+use aqemia_release::engine::{Failure, Installed, Options, ReleaseError};
+use aqemia_release::inventory::{Inventory, ReleaseId};
+use aqemia_release::object::ObjectKey;
+
+/// `name`: a release name, as Helm allows them.
+pub fn name_attribute() -> Attribute {
+    Attribute::string("name")
+        .required()
+        .requires_replace()
+        .description("Release name, unique within `namespace`: 1 to 53 lowercase letters, digits or hyphens.")
+        .validate("a release name such as \"web-config\"", validate_name)
+}
+
+pub fn validate_name(v: &Value) -> Result<(), String> {
+    let name = v.as_str().unwrap_or_default();
+    let ok = (1..=53).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a valid release name: use 1 to 53 lowercase letters, digits or hyphens, like \"web-config\""))
+    }
+}
+
+/// `objects`, described for the resource at hand.
+pub fn objects_attribute() -> Attribute {
+    Attribute::new("objects", crate::cty::Type::map(crate::cty::Type::String)).computed().description(
+        "Every object of the release, keyed `Kind.group/namespace/name`, with the digest of its configuration (Secrets: \
+         keyed with the release's own key, `hmac-sha256:`), or what drifted. `terraform plan` names each object that changes.",
+    )
+}
+
+/// Checks the `cluster` attribute of a configuration (its form and keys).
+pub fn validate_cluster(config: &Value, diags: &mut Diagnostics) {
+    if let Some(cluster) = config.get("cluster") {
+        if let Err(errors) = Connection::from_value(cluster, &Path::root().attr("cluster")) {
+            diags.extend(errors);
+        }
+    }
+}
+
+/// The connection a value's `cluster` describes, `None` while it is not known.
+pub fn connection(value: &Value) -> Result<Option<Connection>, ReleaseError> {
+    let cluster = value.get("cluster").unwrap_or(&Value::Null);
+    Connection::from_value(cluster, &Path::root().attr("cluster"))
+        .map_err(|d| ReleaseError::Other(anyhow::anyhow!(d.0.first().map(|d| d.detail.clone()).unwrap_or_default())))
+}
+
+/// The release a state or plan names, in its cluster.
+pub async fn open(value: &Value, provider: &ProviderConfig) -> Result<Session, ReleaseError> {
+    let connection = connection(value)?.ok_or_else(|| anyhow::anyhow!("the cluster connection is not known"))?;
+    let client = connection.client(provider).await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?;
+    Ok(Session::new(client, release_id(value)))
+}
+
+/// A session at plan time, when the cluster answers; `None` when it cannot be reached (it may
+/// be created by this very apply).
+pub async fn try_open(value: &Value, provider: &ProviderConfig) -> Option<Session> {
+    let connection = connection(value).ok()??;
+    let client = connection.client(provider).await.ok()?;
+    Some(Session::new(client, release_id(value)))
+}
+
+pub fn release_id(value: &Value) -> ReleaseId {
+    ReleaseId { namespace: text(value, "namespace"), name: text(value, "name") }
+}
+
+/// The engine's options from the flags every release resource has.
+pub fn options(value: &Value, deadline: Instant) -> Options {
+    let flag = |name: &str| value.get(name).and_then(Value::as_bool).unwrap_or(false);
+    Options {
+        wait: flag("wait"),
+        // A chart release always prunes what its chart no longer renders, as Helm does.
+        prune: value.get("prune").and_then(Value::as_bool).unwrap_or(true),
+        force_conflicts: flag("force_conflicts"),
+        delete_protected: flag("delete_crds_and_pvcs"),
+        deadline,
+    }
+}
+
+/// The state after create or update: what exists, whatever happened.
+pub fn finish(mut planned: Value, private: Private, outcome: Result<Installed, Failure>, verb: &str) -> Applied {
+    let id = format!("{}/{}", text(&planned, "namespace"), text(&planned, "name"));
+    set(&mut planned, "id", Value::string(id.clone()));
+    let mut diags = Diagnostics::new();
+    let inventory = match outcome {
+        Ok(installed) => {
+            if !installed.kept.is_empty() {
+                diags.warning(
+                    "Objects left the release but were kept",
+                    format!(
+                        "Not deleted, because deleting them can delete data or every resource of a kind: {}. Set \
+                         delete_crds_and_pvcs = true to prune them too, or delete them by hand.",
+                        join(&installed.kept)
+                    ),
+                );
+            }
+            installed.inventory
+        }
+        Err(failure) => {
+            let mut detail = error_text(&failure.error);
+            if failure.rolled_back {
+                detail.push_str("\n\nThe release was rolled back to its previous objects; fix the configuration and apply again.");
+            }
+            diags.error(format!("{verb} release {id}"), detail);
+            failure.inventory
+        }
+    };
+    set(&mut planned, "objects", inventory_value(&inventory));
+    Applied { state: planned, private, diags }
+}
+
+/// Uninstalls the release a state names; warns about the objects kept.
+pub async fn uninstall(prior: &Value, provider: &ProviderConfig, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let result = async {
+        let mut session = open(prior, provider).await?;
+        session.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await
+    }
+    .await;
+    match result {
+        Ok(kept) if !kept.is_empty() => diags.warning(
+            "Objects kept in the cluster",
+            format!(
+                "These were left in place because deleting them can delete data or every resource of a kind: {}. \
+                 Set delete_crds_and_pvcs = true to delete them with the release.",
+                join(&kept)
+            ),
+        ),
+        Ok(_) => {}
+        Err(e) => diags.error("Release failed", error_text(&e)),
+    }
+    diags
+}
+
+pub fn text(value: &Value, name: &str) -> String {
+    value.get(name).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+pub fn set(value: &mut Value, name: &str, new: Value) {
+    if let Some(slot) = value.get_mut(name) {
+        *slot = new;
+    }
+}
+
+/// The recorded inventory: a state's `objects`.
+pub fn inventory_from(value: &Value) -> Inventory {
+    let Some(entries) = value.get("objects").and_then(Value::as_entries) else { return Inventory::new() };
+    entries.iter().filter_map(|(k, v)| Some((k.parse::<ObjectKey>().ok()?, v.as_str().unwrap_or_default().to_string()))).collect()
+}
+
+pub fn inventory_value(inventory: &Inventory) -> Value {
+    Value::Map(inventory.iter().map(|(k, v)| (k.to_string(), Value::string(v.clone()))).collect())
+}
+
+pub fn join(keys: &[ObjectKey]) -> String {
+    keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// The whole cause chain: "connecting to ...: reading kubeconfig ...: No such file".
+pub fn error_text(error: &ReleaseError) -> String {
+    match error {
+        ReleaseError::Other(e) => format!("{e:#}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_names_are_dns_labels() {
+        assert!(validate_name(&Value::from("web-config")).is_ok());
+        for bad in ["", "Web", "-web", "web-", &"a".repeat(54)] {
+            let err = validate_name(&Value::from(bad)).unwrap_err();
+            assert!(err.contains("web-config"), "{err}");
+        }
+    }
+}
