@@ -66,7 +66,7 @@ impl Hook {
 /// order Helm runs them. The sort is stable: kind decides only on equal weight and name.
 pub fn for_event(hooks: &[Hook], event: Event) -> Vec<&Hook> {
     let mut out: Vec<&Hook> = hooks.iter().filter(|h| h.events.iter().any(|e| e == event.name())).collect();
-    out.sort_by(|a, b| a.weight.cmp(&b.weight).then_with(|| a.name.cmp(&b.name)));
+    aqemia_helm::render::sort_hooks_for_run(&mut out, |h| (h.weight, h.name.as_str()));
     out
 }
 
@@ -79,7 +79,7 @@ pub async fn run(
     deadline: Instant,
     cancel: &CancellationToken,
 ) -> Result<(), ReleaseError> {
-    let mut targets = Vec::with_capacity(hooks.len());
+    let mut targets: Vec<Target> = Vec::with_capacity(hooks.len());
     for (index, hook) in hooks.iter().enumerate() {
         let target = Target::of(discovery, hook, namespace).await?;
         if hook.has_policy("before-hook-creation") {
@@ -97,7 +97,7 @@ pub async fn run(
             }
             for (earlier, target) in hooks[..index].iter().zip(&targets) {
                 if earlier.has_policy("hook-succeeded") {
-                    Target::delete_and_wait(target, deadline, cancel).await?;
+                    target.delete_and_wait(deadline, cancel).await?;
                 }
             }
             return Err(anyhow::anyhow!("{} hook {} ({}) failed: {reason}", event.name(), target.describe(), hook.rendered.source).into());

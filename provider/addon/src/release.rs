@@ -31,7 +31,7 @@ impl Session {
     /// cluster) or refused.
     pub async fn place(&mut self, bodies: Vec<(usize, Value)>) -> Result<Vec<Manifest>, ReleaseError> {
         let manifests = engine::resolve_manifests(bodies, &self.id.namespace, Some(&mut self.discovery)).await?;
-        Ok(manifests.expect("with discovery every kind is placed or refused"))
+        manifests.ok_or_else(|| anyhow::anyhow!("a kind was neither placed nor refused by the cluster's discovery").into())
     }
 
     /// A server-side dry run of each manifest whose digest differs from `recorded`, so what the
@@ -43,7 +43,7 @@ impl Session {
         previous: &[Manifest],
         force_conflicts: bool,
     ) -> Result<(), ReleaseError> {
-        let changed: Vec<&Manifest> = manifests.iter().filter(|m| recorded.get(&m.key) != Some(&m.digest)).collect();
+        let changed = changed(manifests, recorded);
         if changed.is_empty() {
             return Ok(());
         }
@@ -130,6 +130,11 @@ impl Session {
     ) -> Result<Vec<ObjectKey>, ReleaseError> {
         engine::uninstall(&mut self.discovery, &self.id, recorded, options, cancel).await
     }
+}
+
+/// The manifests whose digest differs from the one `recorded`: what an apply changes.
+pub fn changed<'a>(manifests: &'a [Manifest], recorded: &Inventory) -> Vec<&'a Manifest> {
+    manifests.iter().filter(|m| recorded.get(&m.key) != Some(&m.digest)).collect()
 }
 
 /// Places `bodies` without a cluster: `None` when some kind needs one.

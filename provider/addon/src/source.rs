@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use aqemia_helm::chart::Chart;
-use aqemia_helm::source::{ChartRef, Fetcher};
-use sha2::{Digest, Sha256};
+use aqemia_helm::source::{hex_sha256, ChartRef, Fetcher};
 
 use crate::AddonError;
 
@@ -92,7 +91,7 @@ impl ChartSource {
             return Ok(Resolved { version: chart.version().to_string(), chart, digest: None, verified: false });
         }
         let archive = std::fs::read(path).map_err(|e| unreadable(&e))?;
-        let digest = format!("sha256:{}", Sha256::digest(&archive).iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let digest = format!("sha256:{}", hex_sha256(&archive));
         self.check_pin(&digest)?;
         let chart = Chart::from_archive(&archive).map_err(|e| unreadable(&e))?;
         Ok(Resolved { version: chart.version().to_string(), chart, digest: Some(digest), verified: self.digest.is_some() })

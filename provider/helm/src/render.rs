@@ -95,7 +95,7 @@ impl Rendered {
     /// `hookByWeight` over hooks sorted by kind).
     pub fn hooks_for(&self, event: &str) -> Vec<&Manifest> {
         let mut hooks: Vec<&Manifest> = self.hooks.iter().filter(|h| h.hook_events.iter().any(|e| e == event)).collect();
-        hooks.sort_by(|a, b| a.hook_weight.cmp(&b.hook_weight).then_with(|| a.name.cmp(&b.name)));
+        sort_hooks_for_run(&mut hooks, |h| (h.hook_weight, h.name.as_str()));
         hooks
     }
 
@@ -111,6 +111,13 @@ impl Rendered {
         }
         out
     }
+}
+
+/// Sorts the hooks of one event into the order Helm runs them, given each one's weight and
+/// name: by weight, then by name. Stable, so hooks in install order of kinds (as rendered)
+/// keep it between equal weights and names.
+pub fn sort_hooks_for_run<T>(hooks: &mut [T], weight_and_name: impl Fn(&T) -> (i64, &str)) {
+    hooks.sort_by(|a, b| weight_and_name(a).cmp(&weight_and_name(b)));
 }
 
 #[derive(Debug, thiserror::Error)]

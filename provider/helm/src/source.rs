@@ -103,7 +103,8 @@ pub struct Fetcher {
     pub(super) client: reqwest::Client,
 }
 
-pub(super) fn hex_sha256(data: &[u8]) -> String {
+/// The sha256 of an archive as hex, as repository indexes and registries give digests.
+pub fn hex_sha256(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 

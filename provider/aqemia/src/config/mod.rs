@@ -135,12 +135,16 @@ pub fn schema() -> Schema {
 
 pub const CHART_MIRRORS_ENV: &str = "AQEMIA_CHART_MIRRORS";
 
+/// Whether `url` can name a chart source: an http(s) chart repository or an `oci://` prefix.
+pub fn is_chart_source_url(url: &str) -> bool {
+    ["https://", "http://", "oci://"].iter().any(|scheme| url.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty()))
+}
+
 fn validate_mirrors(v: &Value) -> Result<(), String> {
     let Some(entries) = v.as_entries() else { return Ok(()) };
     for (from, to) in entries {
-        let is_url = |url: &str| ["https://", "http://", "oci://"].iter().any(|s| url.strip_prefix(s).is_some_and(|r| !r.is_empty()));
         let to = to.as_str().unwrap_or_default();
-        if !is_url(from) || !is_url(to) {
+        if !is_chart_source_url(from) || !is_chart_source_url(to) {
             return Err(format!(
                 "{from:?} = {to:?}: both sides must be absolute http(s):// or oci:// URLs, like \
                  \"https://charts.jetstack.io\" = \"http://127.0.0.1:8879\""

@@ -154,8 +154,7 @@ fn schema() -> Schema {
 
 fn validate_repository(v: &Value) -> Result<(), String> {
     let url = v.as_str().unwrap_or_default();
-    let ok = ["https://", "http://", "oci://"].iter().any(|scheme| url.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty()));
-    if ok {
+    if crate::config::is_chart_source_url(url) {
         Ok(())
     } else {
         Err(format!(
@@ -188,14 +187,7 @@ impl Resource<ProviderConfig> for ChartRelease {
     }
 
     async fn plan(&self, ctx: &Context, plan: &mut Plan) {
-        if plan.planned.get("id").is_some_and(Value::is_unknown) {
-            if let (Some(namespace), Some(name)) =
-                (plan.planned.get("namespace").and_then(Value::as_str), plan.planned.get("name").and_then(Value::as_str))
-            {
-                let id = format!("{namespace}/{name}");
-                set(&mut plan.planned, "id", Value::string(id));
-            }
-        }
+        release::plan_id(&mut plan.planned);
         let Some(addon) = addon_of(&plan.planned, Pin::Config(&plan.config)) else { return };
         let fetcher = match fetcher(&ctx.config) {
             Ok(fetcher) => fetcher,
@@ -263,14 +255,10 @@ impl Resource<ProviderConfig> for ChartRelease {
                 let recorded = inventory_from(&plan.prior);
                 // What the release applied before, so the dry run takes back its own fields
                 // (drift) without calling them conflicts.
-                let changes = manifests.iter().any(|m| recorded.get(&m.key) != Some(&m.digest));
-                let previous = match plan.is_create() || !changes {
+                let unchanged = aqemia_addon::release::changed(manifests, &recorded).is_empty();
+                let previous = match plan.is_create() || unchanged {
                     true => Vec::new(),
-                    false => {
-                        let prior_seed = seed_of(&plan.private);
-                        let prepare = Preparation { addon: &addon, fetcher: &fetcher, seed: prior_seed.as_ref(), capabilities };
-                        previous_manifests(prepare, &plan.prior, session).await
-                    }
+                    false => previous_manifests(&fetcher, &plan.prior, seed_of(&plan.private).as_ref(), capabilities, session).await,
                 };
                 match session.preview(manifests, &recorded, &previous, force).await {
                     Ok(()) => planned_objects(&prepared, seed.is_some()),
@@ -308,9 +296,9 @@ impl Resource<ProviderConfig> for ChartRelease {
     async fn create(&self, ctx: &Context, planned: Value, mut private: Private) -> Applied {
         let planned_capabilities = take_planned_capabilities(&mut private);
         let deadline = Instant::now() + TIMEOUTS.resolve(&planned, Operation::Create);
-        let seed = match ReleaseSeed::generate() {
+        let seed = match new_seed() {
             Ok(seed) => seed,
-            Err(e) => return failed(planned, private, format!("the operating system gave no random bytes for the release's seed: {e}")),
+            Err(detail) => return failed(planned, private, detail),
         };
         let outcome = self.install(ctx, &planned, None, &seed, planned_capabilities, deadline).await;
         private.set(SEED_KEY, serde_json::Value::String(seed.encode()));
@@ -323,9 +311,9 @@ impl Resource<ProviderConfig> for ChartRelease {
         let kept = seed_of(&private);
         let seed = match kept.filter(|_| prior.get("rotation") == planned.get("rotation")) {
             Some(seed) => seed,
-            None => match ReleaseSeed::generate() {
+            None => match new_seed() {
                 Ok(seed) => seed,
-                Err(e) => return failed(prior, private, format!("the operating system gave no random bytes for the release's seed: {e}")),
+                Err(detail) => return failed(prior, private, detail),
             },
         };
         let outcome = self.install(ctx, &planned, Some((&prior, kept.as_ref())), &seed, planned_capabilities, deadline).await;
@@ -354,8 +342,7 @@ impl Resource<ProviderConfig> for ChartRelease {
 
     async fn delete(&self, ctx: &Context, prior: Value, private: Private) -> Diagnostics {
         let deadline = Instant::now() + TIMEOUTS.resolve(&prior, Operation::Delete);
-        let run_hooks = prior.get("hooks").and_then(Value::as_bool) != Some(false);
-        if !run_hooks {
+        if !hooks_enabled(&prior) {
             return release::uninstall(&prior, &ctx.config, deadline, &ctx.cancel).await;
         }
         let mut diags = Diagnostics::new();
@@ -382,7 +369,7 @@ impl Resource<ProviderConfig> for ChartRelease {
             diags.error("Uninstalling the release failed", format!("{}\n\nNothing was deleted.", release::error_text(&e)));
             return diags;
         }
-        diags.extend(release::uninstall(&prior, &ctx.config, deadline, &ctx.cancel).await);
+        diags.extend(release::uninstall_in(&mut session, &prior, deadline, &ctx.cancel).await);
         if !diags.has_errors() {
             if let Err(e) = session.run_hooks(&hooks, Event::PostDelete, deadline, &ctx.cancel).await {
                 diags.error("Uninstalling the release failed", release::error_text(&e));
@@ -422,13 +409,10 @@ impl ChartRelease {
         // The prior release, for a rollback if the upgrade does not become healthy. A prior
         // chart that cannot be fetched any more only costs the rollback.
         let previous = match prior {
-            Some((prior, prior_seed)) => {
-                let prepare = Preparation { addon: &addon, fetcher: &fetcher, seed: prior_seed, capabilities };
-                previous_manifests(prepare, prior, &mut session).await
-            }
+            Some((prior, prior_seed)) => previous_manifests(&fetcher, prior, prior_seed, capabilities, &mut session).await,
             None => Vec::new(),
         };
-        let run_hooks = planned.get("hooks").and_then(Value::as_bool) != Some(false);
+        let run_hooks = hooks_enabled(planned);
         let (before, after) =
             if prior.is_some() { (Event::PreUpgrade, Event::PostUpgrade) } else { (Event::PreInstall, Event::PostInstall) };
         let hooks = &prepared.rendered.hooks;
@@ -455,23 +439,39 @@ async fn prepare_recorded(
     session: &mut Session,
 ) -> Result<Prepared, ReleaseError> {
     let fetcher = fetcher(provider).map_err(to_release_error)?;
-    let addon = addon_of(state, Pin::Recorded).ok_or_else(|| anyhow::anyhow!("the state does not name a chart"))?;
-    let seed = seed_of(private);
     let capabilities = Some(session.capabilities().await?);
-    let prepare = Preparation { addon: &addon, fetcher: &fetcher, seed: seed.as_ref(), capabilities };
-    prepare.at(revision_of(state).unwrap_or(1), Some(session)).await.map_err(to_release_error)
+    render_recorded(&fetcher, state, seed_of(private).as_ref(), capabilities, session).await.map_err(to_release_error)
 }
 
-/// The prior release's objects, rendered again (`prepare` carries its seed).
-async fn previous_manifests(prepare: Preparation<'_>, prior: &Value, session: &mut Session) -> Vec<aqemia_release::manifest::Manifest> {
-    let Some(addon) = addon_of(prior, Pin::Recorded) else { return Vec::new() };
-    match (Preparation { addon: &addon, ..prepare }).at(revision_of(prior).unwrap_or(1), Some(session)).await {
+/// The prior release's objects, rendered again with its seed: what a rollback returns to and
+/// what the release applied before. A prior chart that cannot be rendered any more only
+/// costs those.
+async fn previous_manifests(
+    fetcher: &Fetcher,
+    prior: &Value,
+    seed: Option<&ReleaseSeed>,
+    capabilities: Option<Capabilities>,
+    session: &mut Session,
+) -> Vec<aqemia_release::manifest::Manifest> {
+    match render_recorded(fetcher, prior, seed, capabilities, session).await {
         Ok(prepared) => prepared.manifests.unwrap_or_default(),
         Err(e) => {
             tracing::warn!(error = %e, "the prior release could not be rendered again: an unhealthy upgrade will not be rolled back");
             Vec::new()
         }
     }
+}
+
+/// A state's or plan's release rendered exactly as recorded (version, digest, revision).
+async fn render_recorded(
+    fetcher: &Fetcher,
+    value: &Value,
+    seed: Option<&ReleaseSeed>,
+    capabilities: Option<Capabilities>,
+    session: &mut Session,
+) -> Result<Prepared, AddonError> {
+    let addon = addon_of(value, Pin::Recorded).ok_or_else(|| AddonError::Source("the state does not name a chart".into()))?;
+    (Preparation { addon: &addon, fetcher, seed, capabilities }).at(revision_of(value).unwrap_or(1), Some(session)).await
 }
 
 /// Whether the plan may try each changed object with a server-side dry run: not when the
@@ -595,6 +595,10 @@ fn sets(value: &Value) -> Option<Vec<String>> {
     Some(out)
 }
 
+fn hooks_enabled(value: &Value) -> bool {
+    value.get("hooks").and_then(Value::as_bool) != Some(false)
+}
+
 fn revision_of(value: &Value) -> Option<i64> {
     value.get("revision")?.as_number()?.to_i64()
 }
@@ -627,6 +631,10 @@ fn to_release_error(error: AddonError) -> ReleaseError {
         AddonError::Release(e) => e,
         other => ReleaseError::Other(anyhow::anyhow!(other.to_string())),
     }
+}
+
+fn new_seed() -> Result<ReleaseSeed, String> {
+    ReleaseSeed::generate().map_err(|e| format!("the operating system gave no random bytes for the release's seed: {e}"))
 }
 
 fn failed(state: Value, private: Private, detail: String) -> Applied {

@@ -94,13 +94,7 @@ impl Resource<ProviderConfig> for Manifests {
     }
 
     async fn plan(&self, ctx: &Context, plan: &mut Plan) {
-        let namespace = plan.planned.get("namespace").and_then(Value::as_str).map(str::to_string);
-        let name = plan.planned.get("name").and_then(Value::as_str).map(str::to_string);
-        if let (Some(namespace), Some(name), Some(id)) = (namespace.as_ref(), name, plan.planned.get_mut("id")) {
-            if id.is_unknown() {
-                *id = Value::string(format!("{namespace}/{name}"));
-            }
-        }
+        super::release::plan_id(&mut plan.planned);
         let objects = match plan_objects(ctx, plan).await {
             Ok(Some(inventory)) => inventory_value(&inventory),
             Ok(None) => Value::unknown(),

@@ -127,13 +127,21 @@ pub fn finish(mut planned: Value, private: Private, outcome: Result<Installed, F
 
 /// Uninstalls the release a state names; warns about the objects kept.
 pub async fn uninstall(prior: &Value, provider: &ProviderConfig, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let result = async {
-        let mut session = open(prior, provider).await?;
-        session.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await
+    match open(prior, provider).await {
+        Ok(mut session) => uninstall_in(&mut session, prior, deadline, cancel).await,
+        Err(e) => {
+            let mut diags = Diagnostics::new();
+            diags.error("Release failed", error_text(&e));
+            diags
+        }
     }
-    .await;
-    match result {
+}
+
+/// As `uninstall`, in a session the caller already has open (a chart's, which ran its
+/// delete hooks in it).
+pub async fn uninstall_in(session: &mut Session, prior: &Value, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    match session.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await {
         Ok(kept) if !kept.is_empty() => diags.warning(
             "Objects kept in the cluster",
             format!(
@@ -146,6 +154,17 @@ pub async fn uninstall(prior: &Value, provider: &ProviderConfig, deadline: Insta
         Err(e) => diags.error("Release failed", error_text(&e)),
     }
     diags
+}
+
+/// A planned `id` not known yet is `<namespace>/<name>` once both are.
+pub fn plan_id(planned: &mut Value) {
+    if !planned.get("id").is_some_and(Value::is_unknown) {
+        return;
+    }
+    if let (Some(namespace), Some(name)) = (planned.get("namespace").and_then(Value::as_str), planned.get("name").and_then(Value::as_str)) {
+        let id = Value::string(format!("{namespace}/{name}"));
+        set(planned, "id", id);
+    }
 }
 
 pub fn text(value: &Value, name: &str) -> String {
