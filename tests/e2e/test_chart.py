@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import re
+import tarfile
 import textwrap
 import threading
 from pathlib import Path
@@ -261,6 +262,13 @@ def test_bad_input_is_diagnosed_at_plan_on_its_argument(tf, kube, tmp_path, shar
     err = bad_plan(tf, kube, ns, 'repository = "charts.example.com"\nchart = "x"')
     assert "is not a chart repository" in err, err
 
+    schema_bound = write_chart(tmp_path / "schema", DEMO_TEMPLATES, DEMO_VALUES)
+    (schema_bound / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}, "required": ["replicas"]}')
+    err = bad_plan(tf, kube, ns, f'chart = "{schema_bound}"', extra='  values = ["replicas: 0"]')
+    assert "Values refused by the chart's schema" in err and "values = [" in err, err
+    assert "at '/replicas'" in err and "minimum of 1" in err, err
+
     broken = write_chart(tmp_path / "broken", {"cm.yaml": "a: {{ .Values.missing.deep }}\n"})
     err = bad_plan(tf, kube, ns, f'chart = "{broken}"')
     assert "Chart failed to render" in err and "templates/cm.yaml" in err and "nil pointer" in err, err
@@ -330,6 +338,87 @@ def test_hooks_run_in_their_phases_with_their_delete_policies(tf, kube, tmp_path
     assert kube.get("deployment", "demo", ns) is None
 
 
+def package_chart(root: Path, templates: dict, values: str, version: str) -> Path:
+    """The chart as `helm package` lays it out: demo-VERSION.tgz holding demo/."""
+    chart = write_chart(root / version, templates, values, version=version)
+    archive = root / f"demo-{version}.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(chart, arcname="demo")
+    return archive
+
+
+def labelled_with_chart_version(template):
+    return template.replace("          annotations:", '          labels: {chart-version: "{{ .Chart.Version }}"}\n          annotations:', 1)
+
+
+def test_a_version_change_upgrades_and_an_unhealthy_one_rolls_back_with_its_hooks(tf, kube, tmp_path):
+    ns = unique_namespace()
+    rollback_hooks = {
+        "undo.yaml": labelled_with_chart_version(hook_job("undo", "pre-rollback")),
+        "restored.yaml": labelled_with_chart_version(hook_job("restored", "post-rollback")),
+    }
+    base = {"deployment.yaml": DEMO_TEMPLATES["deployment.yaml"], "configmap.yaml": DEMO_TEMPLATES["configmap.yaml"], **rollback_hooks}
+    def use(archive):
+        tf.write(chart_config(kube, ns, f'chart = "{archive}"', extra='  timeouts {\n    update = "15s"\n  }'))
+
+    use(package_chart(tmp_path, base, DEMO_VALUES, "0.1.0"))
+    tf.init()
+    tf.apply()
+    assert tf.attrs("aqemia_chart.demo")["resolved_version"] == "0.1.0"
+    deployment_uid = kube.get("deployment", "demo", ns)["metadata"]["uid"]
+
+    # A new chart version is an upgrade, shown in the plan: the objects are updated in place
+    # and the rollback hooks stay unrun.
+    extra = {"extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {v: '2'}\n"}
+    use(package_chart(tmp_path, {**base, **extra}, DEMO_VALUES, "0.2.0"))
+    code, plan = tf.plan_exit()
+    assert code == 2 and '"0.1.0" -> "0.2.0"' in flat(plan) and f'"ConfigMap/{ns}/extra"' in plan, plan
+    tf.apply()
+    assert tf.attrs("aqemia_chart.demo")["resolved_version"] == "0.2.0"
+    assert kube.get("configmap", "extra", ns) is not None
+    assert kube.get("deployment", "demo", ns)["metadata"]["uid"] == deployment_uid
+    assert kube.get("job", "undo", ns) is None and kube.get("job", "restored", ns) is None
+
+    # 0.3.0 cannot schedule its pods: the upgrade times out and goes back to 0.2.0, running
+    # the rollback hooks of the release it returns to, as `helm upgrade --atomic` does.
+    unschedulable = DEMO_TEMPLATES["deployment.yaml"].replace(
+        "              containers:", '              nodeSelector: {nowhere: "true"}\n              containers:')
+    added = {"added.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\ndata: {v: '3'}\n"}
+    use(package_chart(tmp_path, {**base, **extra, **added, "deployment.yaml": unschedulable}, DEMO_VALUES, "0.3.0"))
+    proc = tf.apply(ok=False)
+    out = flat(proc.stdout + proc.stderr)
+    assert proc.returncode == 1, out
+    assert f"Deployment.apps/{ns}/demo" in out and "rolled back to its previous objects" in out, out
+    assert "not scheduled (Unschedulable)" in out, out
+    assert "nodeSelector" not in kube.get("deployment", "demo", ns)["spec"]["template"]["spec"]
+    assert kube.get("configmap", "added", ns) is None and kube.get("configmap", "extra", ns) is not None
+    undo, restored = kube.get("job", "undo", ns), kube.get("job", "restored", ns)
+    assert undo["metadata"]["labels"]["chart-version"] == "0.2.0" and undo["status"]["succeeded"] == 1
+    assert restored["metadata"]["labels"]["chart-version"] == "0.2.0" and restored["status"]["succeeded"] == 1
+    assert undo["status"]["completionTime"] <= restored["metadata"]["creationTimestamp"]
+    # The state holds 0.2.0 again, and the next plan proposes the upgrade once more.
+    assert tf.attrs("aqemia_chart.demo")["resolved_version"] == "0.2.0"
+    code, plan = tf.plan_exit()
+    assert code == 2 and '"0.2.0" -> "0.3.0"' in flat(plan) and f'"ConfigMap/{ns}/added"' in plan, plan
+
+    # A chart directory edited in place keeps no copy of what was installed: the upgrade is
+    # not rolled back to a render that is not the previous release, and says so.
+    directory = write_chart(tmp_path / "dir", {**base, **extra}, DEMO_VALUES, version="0.2.0")
+    use(directory)
+    tf.apply()
+    write_chart(tmp_path / "dir", {**base, **extra, "deployment.yaml": unschedulable}, DEMO_VALUES, version="0.2.0")
+    proc = tf.apply(ok=False)
+    out = flat(proc.stdout + proc.stderr)
+    assert proc.returncode == 1, out
+    assert "Drift not checked" in out, out  # the refresh did not take the edits for drift
+    assert f"not rolled back: {directory} changed since the release was installed, and keeps no copy" in out, out
+    assert "rolled back to its previous objects" not in out, out
+    assert kube.get("job", "undo", ns)["metadata"]["uid"] == undo["metadata"]["uid"]
+
+    tf.destroy()
+    assert kube.get("deployment", "demo", ns) is None and kube.get("configmap", "extra", ns) is None
+
+
 def test_a_failed_hook_fails_the_apply_with_its_reason(tf, kube, tmp_path):
     ns = unique_namespace()
     # No node matches: the Job's deadline passes and the Job fails.
@@ -356,11 +445,13 @@ def shared_chart_block(chart, ns, kube, extra=""):
 
 
 # The test bed has no storage provisioner: claims stay Pending, so these charts cannot become
-# healthy on it, and the diagnostic must name what waits and why.
+# healthy on it, and the diagnostic must name what waits and why, down to the pods.
 NEEDS_STORAGE = {
     "crowdsec": ["PersistentVolumeClaim/{ns}/crowdsec-db-pvc (in progress: claim is Pending, not Bound)"],
-    "falco": ["StatefulSet.apps/{ns}/falco-falcosidekick-ui-redis (in progress: ready replicas: 0/1)"],
-    "loki": ["StatefulSet.apps/{ns}/loki (in progress: ready replicas: 0/1)"],
+    "falco": ["StatefulSet.apps/{ns}/falco-falcosidekick-ui-redis (in progress: ready replicas: 0/1; "
+              "pod falco-falcosidekick-ui-redis-0: not scheduled (Unschedulable): 0/",
+              "pod has unbound immediate PersistentVolumeClaims"],
+    "loki": ["StatefulSet.apps/{ns}/loki (in progress: ready replicas: 0/1; pod loki-0: not scheduled (Unschedulable): 0/"],
 }
 
 

@@ -2,6 +2,7 @@
 a real API server (scripts/k8s-testbed.sh). Every test works in a namespace of its own."""
 
 import json
+import re
 import textwrap
 
 from conftest import PROVIDER_BLOCK
@@ -164,6 +165,10 @@ def test_health_timeout_names_the_object_and_why(tf, kube):
     assert "timed out waiting" in out, out
     assert f"Deployment.apps/{ns}/stuck" in out, out
     assert "ready replicas: 0/1" in out or "replicas: 0/1" in out, out
+    # and its pod, with the scheduler's reason.
+    flat_out = " ".join(out.split())
+    assert re.search(r"; pod stuck-[a-z0-9]+-[a-z0-9]+: not scheduled \(Unschedulable\): 0/\d+ nodes are available: "
+                     r"\d+ node\(s\) didn't match Pod's node affinity/selector", flat_out), out
     # What was applied is in the state, so a destroy cleans it up.
     state = tf.state()["values"]["root_module"]["resources"][0]["values"]
     assert f"Deployment.apps/{ns}/stuck" in state["objects"]

@@ -46,7 +46,7 @@ pub enum Readiness {
 #[derive(Debug)]
 pub struct Prepared {
     pub version: String,
-    /// `sha256:<hex>` of the chart archive; `None` for a chart directory.
+    /// `sha256:<hex>` of the chart archive, or of a chart directory's content.
     pub digest: Option<String>,
     /// Something vouched for the archive (a pin, an index or registry digest).
     pub verified: bool,

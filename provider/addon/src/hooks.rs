@@ -28,6 +28,8 @@ pub enum Event {
     PostUpgrade,
     PreDelete,
     PostDelete,
+    PreRollback,
+    PostRollback,
 }
 
 impl Event {
@@ -39,6 +41,8 @@ impl Event {
             Event::PostUpgrade => "post-upgrade",
             Event::PreDelete => "pre-delete",
             Event::PostDelete => "post-delete",
+            Event::PreRollback => "pre-rollback",
+            Event::PostRollback => "post-rollback",
         }
     }
 }

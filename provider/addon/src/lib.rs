@@ -28,7 +28,7 @@ pub enum AddonError {
     /// The chart could not be found, fetched or read.
     #[error("{0}")]
     Source(String),
-    #[error("the chart archive is {actual}, but digest pins {pinned}: the chart changed since it was pinned, or the pin is wrong")]
+    #[error("the chart is {actual}, but digest pins {pinned}: the chart changed since it was pinned, or the pin is wrong")]
     DigestMismatch { pinned: String, actual: String },
     /// A values document that does not parse, with its position in the list.
     #[error("values[{index}]: {message}")]

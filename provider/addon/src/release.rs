@@ -51,16 +51,42 @@ impl Session {
     }
 
     /// Installs or upgrades to `manifests`, rolling back to `previous` when an upgrade does not
-    /// become healthy. The failure carries what exists, for the caller to record.
+    /// become healthy, with the rollback hooks of the release it returns to (as Helm's
+    /// `--atomic` does). The failure carries what exists, for the caller to record.
     pub async fn install(
         &mut self,
         manifests: Vec<Manifest>,
-        previous: &[Manifest],
+        previous: &Previous,
         recorded: &Inventory,
         options: &Options,
         cancel: &CancellationToken,
     ) -> Result<Installed, Failure> {
-        engine::upgrade(&mut self.discovery, &self.id, manifests, &by_key(previous), recorded, options, cancel).await
+        let started = Instant::now();
+        let previous_objects = by_key(&previous.manifests);
+        let attempted = by_key(&manifests);
+        let failure = match engine::install(&mut self.discovery, &self.id, manifests, &previous_objects, recorded, options, cancel).await {
+            Err(failure) if engine::needs_roll_back(&failure, &previous_objects) => failure,
+            Err(failure) if matches!(failure.error, ReleaseError::Wait(_)) && previous.unavailable.is_some() => {
+                let why = previous.unavailable.as_deref().unwrap_or_default();
+                let error = anyhow::anyhow!("{}; not rolled back: {why}", failure.error).into();
+                return Err(Failure { error, ..failure });
+            }
+            other => return other,
+        };
+        // The wait used the whole timeout; the rollback gets it again, as Helm's does.
+        let deadline = Instant::now() + options.deadline.saturating_duration_since(started);
+        if let Err(e) = self.run_hooks(&previous.hooks, Event::PreRollback, deadline, cancel).await {
+            let error = anyhow::anyhow!("{}; not rolled back, because {e}", failure.error).into();
+            return Err(Failure { error, ..failure });
+        }
+        let restored = engine::roll_back(&mut self.discovery, &self.id, failure, &attempted, &previous_objects, options, cancel).await;
+        if restored.rolled_back {
+            if let Err(e) = self.run_hooks(&previous.hooks, Event::PostRollback, deadline, cancel).await {
+                let error = anyhow::anyhow!("{}; rolled back, but {e}", restored.error).into();
+                return Err(Failure { error, ..restored });
+            }
+        }
+        Err(restored)
     }
 
     /// The inventory as the cluster has it now: `recorded` with missing objects removed, each
@@ -130,6 +156,33 @@ impl Session {
     ) -> Result<Vec<ObjectKey>, ReleaseError> {
         engine::uninstall(&mut self.discovery, &self.id, recorded, options, cancel).await
     }
+}
+
+/// What an unhealthy upgrade returns to: the previous release's objects, and its hooks (for
+/// `pre-rollback` and `post-rollback`; empty where hooks are off or the release has none).
+#[derive(Debug, Default)]
+pub struct Previous {
+    pub manifests: Vec<Manifest>,
+    pub hooks: Vec<Hook>,
+    /// Why there is nothing to return to, when there was a previous release: said with the
+    /// failure of an upgrade, which then stays as it failed.
+    pub unavailable: Option<String>,
+}
+
+impl Previous {
+    /// A release that cannot be rolled back, and why.
+    pub fn unavailable(why: String) -> Previous {
+        Previous { unavailable: Some(why), ..Previous::default() }
+    }
+}
+
+/// Whether `manifests` are the objects that `recorded` holds, digest for digest (objects
+/// found drifted or missing at refresh aside): a release rendered again from a source that
+/// changed in place (a chart directory edited since) is not what was installed, and returning
+/// to it would be no rollback.
+pub fn renders_as_recorded(manifests: &[Manifest], recorded: &Inventory) -> bool {
+    let rendered = engine::inventory_of(manifests);
+    recorded.iter().filter(|(_, digest)| !digest.starts_with("drifted")).all(|(key, digest)| rendered.get(key) == Some(digest))
 }
 
 /// The manifests whose digest differs from the one `recorded`: what an apply changes.
@@ -208,6 +261,19 @@ mod tests {
             ]}]},
         ]});
         assert_eq!(discovered_api_versions(&list), ["v1/Pod", "v1", "apps/v1/Deployment", "apps/v1/Scale", "apps/v1"]);
+    }
+
+    #[test]
+    fn a_render_is_the_recorded_release_only_digest_for_digest() {
+        let key = |name: &str| ObjectKey { group: String::new(), kind: "ConfigMap".into(), namespace: "web".into(), name: name.into() };
+        let manifest =
+            |name: &str, digest: &str| Manifest { key: key(name), api_version: "v1".into(), body: json!({}), digest: digest.into() };
+        let recorded: Inventory = [(key("a"), "sha256:1".into()), (key("b"), "drifted: .data".into())].into();
+        assert!(renders_as_recorded(&[manifest("a", "sha256:1"), manifest("b", "sha256:9")], &recorded));
+        // An object missing at refresh left the inventory: its render is no evidence either way.
+        assert!(renders_as_recorded(&[manifest("a", "sha256:1"), manifest("b", "sha256:9"), manifest("c", "sha256:3")], &recorded));
+        assert!(!renders_as_recorded(&[manifest("a", "sha256:2"), manifest("b", "sha256:9")], &recorded));
+        assert!(!renders_as_recorded(&[manifest("b", "sha256:9")], &recorded));
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub struct ChartSource {
     pub chart: String,
     /// Exact, a constraint (`^1.19`), or empty for the newest stable version.
     pub version: String,
-    /// `sha256:<hex>` of the archive; an archive that differs is refused.
+    /// `sha256:<hex>` of the archive (of the content, for a directory); a chart that
+    /// differs is refused.
     pub digest: Option<String>,
 }
 
@@ -27,7 +28,7 @@ pub struct ChartSource {
 pub struct Resolved {
     pub chart: Chart,
     pub version: String,
-    /// `sha256:<hex>` of the archive; `None` for a chart directory.
+    /// `sha256:<hex>` of the archive, or of a chart directory's content.
     pub digest: Option<String>,
     /// Whether something vouched for the archive's content: the pin, or the repository's
     /// index or registry manifest. A chart from an index entry without a digest is not.
@@ -81,14 +82,11 @@ impl ChartSource {
     fn local(&self, path: &Path) -> Result<Resolved, AddonError> {
         let unreadable = |e: &dyn std::fmt::Display| AddonError::Source(format!("reading the chart {}: {e}", path.display()));
         if path.is_dir() {
-            if self.digest.is_some() {
-                return Err(AddonError::Source(format!(
-                    "{} is a chart directory: a digest pins an archive (.tgz); package the chart or remove the digest",
-                    path.display()
-                )));
-            }
-            let chart = Chart::load(path).map_err(|e| unreadable(&e))?;
-            return Ok(Resolved { version: chart.version().to_string(), chart, digest: None, verified: false });
+            // A directory's digest is its content's (see `Chart::load_directory`): a release
+            // records it, so a directory edited since is not taken for what was installed.
+            let (chart, digest) = Chart::load_directory(path).map_err(|e| unreadable(&e))?;
+            self.check_pin(&digest)?;
+            return Ok(Resolved { version: chart.version().to_string(), chart, digest: Some(digest), verified: false });
         }
         let archive = std::fs::read(path).map_err(|e| unreadable(&e))?;
         let digest = format!("sha256:{}", hex_sha256(&archive));

@@ -78,6 +78,24 @@ impl Chart {
         }
     }
 
+    /// A chart directory, with `sha256:<hex>` of its content (each file's path and bytes, in
+    /// path order, `.helmignore` applied): what identifies a chart that has no archive, so
+    /// that a directory edited since a release installed it is recognized as another chart.
+    pub fn load_directory(path: &Path) -> Result<(Chart, String), ChartError> {
+        let files = read_dir(path)?;
+        let mut sorted: Vec<&ChartFile> = files.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut content = Vec::new();
+        for file in sorted {
+            // Lengths keep the boundaries: no two different trees hash the same bytes.
+            content.extend_from_slice(&(file.name.len() as u64).to_be_bytes());
+            content.extend_from_slice(file.name.as_bytes());
+            content.extend_from_slice(&(file.data.len() as u64).to_be_bytes());
+            content.extend_from_slice(&file.data);
+        }
+        Ok((Chart::from_files(files)?, format!("sha256:{}", super::source::hex_sha256(&content))))
+    }
+
     /// Loads a gzipped tar archive whose entries sit under one top directory.
     pub fn from_archive(data: &[u8]) -> Result<Chart, ChartError> {
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(data));

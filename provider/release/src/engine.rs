@@ -191,9 +191,7 @@ pub async fn install(
     Ok(installed)
 }
 
-/// An upgrade: [`install`], and when the new objects do not become healthy, the previous
-/// object set applied again (without waiting: it was healthy before) and the new objects
-/// that were not part of it pruned.
+/// An upgrade: [`install`], and when the new objects do not become healthy, [`roll_back`].
 pub async fn upgrade(
     discovery: &mut Discovery,
     id: &ReleaseId,
@@ -204,19 +202,41 @@ pub async fn upgrade(
     cancel: &CancellationToken,
 ) -> Result<Installed, Failure> {
     let attempted: BTreeMap<ObjectKey, Manifest> = manifests.iter().map(|m| (m.key.clone(), m.clone())).collect();
-    let failure = match install(discovery, id, manifests, previous, previous_inventory, options, cancel).await {
-        Err(failure) if matches!(failure.error, ReleaseError::Wait(_)) && !previous.is_empty() => failure,
-        other => return other,
-    };
+    match install(discovery, id, manifests, previous, previous_inventory, options, cancel).await {
+        Err(failure) if needs_roll_back(&failure, previous) => {
+            Err(roll_back(discovery, id, failure, &attempted, previous, options, cancel).await)
+        }
+        other => other,
+    }
+}
+
+/// Whether a failed upgrade goes back to its previous objects: they exist, and the new ones
+/// were written but did not become healthy (a refused write changed nothing to go back from).
+pub fn needs_roll_back(failure: &Failure, previous: &BTreeMap<ObjectKey, Manifest>) -> bool {
+    matches!(failure.error, ReleaseError::Wait(_)) && !previous.is_empty()
+}
+
+/// After `failure` of an upgrade to `attempted`: the previous object set applied again
+/// (without waiting: it was healthy before) and the new objects that were not part of it
+/// pruned. Returns the failure to report, with what exists now.
+pub async fn roll_back(
+    discovery: &mut Discovery,
+    id: &ReleaseId,
+    failure: Failure,
+    attempted: &BTreeMap<ObjectKey, Manifest>,
+    previous: &BTreeMap<ObjectKey, Manifest>,
+    options: &Options,
+    cancel: &CancellationToken,
+) -> Failure {
     let back: Vec<Manifest> = previous.values().cloned().collect();
     let rollback = Options { wait: false, prune: true, ..options.clone() };
-    match install(discovery, id, back, &attempted, &failure.inventory, &rollback, cancel).await {
-        Ok(restored) => Err(Failure { inventory: restored.inventory, error: failure.error, rolled_back: true }),
-        Err(second) => Err(Failure {
+    match install(discovery, id, back, attempted, &failure.inventory, &rollback, cancel).await {
+        Ok(restored) => Failure { inventory: restored.inventory, error: failure.error, rolled_back: true },
+        Err(second) => Failure {
             inventory: second.inventory,
             error: anyhow::anyhow!("{}; rolling back to the previous objects failed too: {}", failure.error, second.error).into(),
             rolled_back: false,
-        }),
+        },
     }
 }
 

@@ -242,7 +242,7 @@ fn replica_set(v: &Value, conditions: &Conditions) -> Health {
 }
 
 fn pod(v: &Value, conditions: &Conditions) -> Health {
-    let statuses = v.pointer("/status/containerStatuses").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let statuses = container_statuses(v);
     if let Some(name) = statuses
         .iter()
         .find(|s| str_at(s, "/state/waiting/reason") == Some("CrashLoopBackOff"))
@@ -260,9 +260,93 @@ fn pod(v: &Value, conditions: &Conditions) -> Health {
         },
         phase => match conditions.with_status("PodScheduled", "False") {
             Some(c) => Health::InProgress(c.explain("not scheduled")),
-            None => Health::InProgress(format!("pod is {}", phase.unwrap_or("Pending"))),
+            None => Health::InProgress(match statuses.iter().find_map(container_waiting) {
+                Some(waiting) => format!("pod is {}: {waiting}", phase.unwrap_or("Pending")),
+                None => format!("pod is {}", phase.unwrap_or("Pending")),
+            }),
         },
     }
+}
+
+fn container_statuses(pod: &Value) -> Vec<&Value> {
+    ["/status/initContainerStatuses", "/status/containerStatuses"]
+        .iter()
+        .flat_map(|p| pod.pointer(p).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]))
+        .collect()
+}
+
+/// What keeps one container from running: waiting (with the kubelet's reason and message),
+/// or restarting after it ended (exit code and reason of its last run).
+fn container_waiting(status: &&Value) -> Option<String> {
+    let name = status.get("name").and_then(Value::as_str).unwrap_or("?");
+    let waiting = status.pointer("/state/waiting")?;
+    let mut out = format!("container {name} waiting");
+    if let Some(reason) = str_at(waiting, "/reason") {
+        out.push_str(&format!(" ({reason})"));
+    }
+    if let Some(message) = str_at(waiting, "/message").filter(|m| !m.is_empty()) {
+        out.push_str(&format!(": {message}"));
+    }
+    if let Some(last) = status.pointer("/lastState/terminated") {
+        let restarts = int(status, "/restartCount").unwrap_or(0);
+        let code = int(last, "/exitCode").map_or_else(|| "?".into(), |c| c.to_string());
+        let reason = str_at(last, "/reason").unwrap_or("ended");
+        out.push_str(&format!(" after {restarts} restarts, last exit {code} ({reason})"));
+    }
+    Some(out)
+}
+
+/// Why a pod is not serving yet, for a diagnostic that names it; `None` when it is Ready
+/// (or finished). The most specific cause first: scheduling, then containers, then the
+/// Ready condition.
+pub fn pod_trouble(pod: &Value) -> Option<String> {
+    let conditions = Conditions(pod.pointer("/status/conditions").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]));
+    if conditions.with_status("Ready", "True").is_some() || str_at(pod, "/status/phase") == Some("Succeeded") {
+        return None;
+    }
+    if let Some(c) = conditions.with_status("PodScheduled", "False") {
+        return Some(c.explain("not scheduled"));
+    }
+    let waiting: Vec<String> = container_statuses(pod).iter().filter_map(container_waiting).collect();
+    if !waiting.is_empty() {
+        return Some(waiting.join(", "));
+    }
+    Some(match (str_at(pod, "/status/phase"), conditions.get("Ready")) {
+        (Some("Failed"), _) => str_at(pod, "/status/message").unwrap_or("failed").to_string(),
+        (_, Some(c)) => c.explain("not Ready"),
+        (phase, None) => format!("{}, not Ready", phase.unwrap_or("Pending")),
+    })
+}
+
+/// The label selector of a workload's pods (`kubectl get pods -l` form), for the kinds whose
+/// pods say why the workload waits.
+pub fn pod_selector(workload: &Value) -> Option<String> {
+    let group = group_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or_default());
+    let kind = workload.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if !matches!((group, kind), ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job")) {
+        return None;
+    }
+    let selector = workload.pointer("/spec/selector")?;
+    let mut terms: Vec<String> = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
+        .collect();
+    for expression in selector.get("matchExpressions").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+        let key = str_at(expression, "/key")?;
+        let values: Vec<&str> =
+            expression.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        terms.push(match str_at(expression, "/operator")? {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => return None,
+        });
+    }
+    (!terms.is_empty()).then(|| terms.join(","))
 }
 
 fn job(v: &Value, conditions: &Conditions) -> Health {
@@ -472,5 +556,40 @@ mod tests {
         assert!(matches!(compute(&svc), Health::InProgress(_)));
         let svc = json!({"apiVersion": "v1", "kind": "Service", "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.9"}});
         assert_eq!(compute(&svc), Health::Current);
+    }
+
+    #[test]
+    fn a_pod_says_why_it_is_not_ready() {
+        let pod = |status: Value| json!({"apiVersion": "v1", "kind": "Pod", "status": status});
+        let unscheduled = pod(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+            "reason": "Unschedulable", "message": "0/2 nodes are available: 2 Insufficient cpu."}]}));
+        assert_eq!(pod_trouble(&unscheduled).unwrap(), "not scheduled (Unschedulable): 0/2 nodes are available: 2 Insufficient cpu.");
+        let pulling = pod(json!({"phase": "Pending", "containerStatuses": [{"name": "app",
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"web:9\""}}}]}));
+        assert_eq!(pod_trouble(&pulling).unwrap(), "container app waiting (ImagePullBackOff): Back-off pulling image \"web:9\"");
+        assert_eq!(
+            compute(&pulling),
+            Health::InProgress("pod is Pending: container app waiting (ImagePullBackOff): Back-off pulling image \"web:9\"".into())
+        );
+        let crashing = pod(json!({"phase": "Running", "containerStatuses": [{"name": "app", "restartCount": 4,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 2, "reason": "Error"}}}]}));
+        assert_eq!(pod_trouble(&crashing).unwrap(), "container app waiting (CrashLoopBackOff) after 4 restarts, last exit 2 (Error)");
+        let probing =
+            pod(json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]}));
+        assert_eq!(pod_trouble(&probing).unwrap(), "not Ready (ContainersNotReady)");
+        assert_eq!(pod_trouble(&pod(json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}))), None);
+        assert_eq!(pod_trouble(&pod(json!({"phase": "Succeeded"}))), None);
+    }
+
+    #[test]
+    fn workloads_select_their_pods() {
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"selector": {
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}, {"key": "canary", "operator": "DoesNotExist"}]}}});
+        assert_eq!(pod_selector(&deployment).as_deref(), Some("app=web,tier in (a,b),!canary"));
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}}}});
+        assert_eq!(pod_selector(&job).as_deref(), Some("batch.kubernetes.io/controller-uid=u1"));
+        let service = json!({"apiVersion": "v1", "kind": "Service", "spec": {"selector": {"app": "web"}}});
+        assert_eq!(pod_selector(&service), None);
     }
 }

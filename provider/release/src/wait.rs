@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{concurrently, describe};
 
 use super::apply::{get, ApplyError};
-use super::health::{compute, Health};
+use super::health::{compute, pod_selector, pod_trouble, Health};
 use super::object::ObjectKey;
 
 const POLL: Duration = Duration::from_secs(1);
@@ -43,7 +44,7 @@ fn list(items: &[(ObjectKey, String)]) -> String {
 /// Waits until every object is Current. Stops early when one has Failed: waiting longer
 /// would not help.
 pub async fn until_healthy(items: &[Watched], deadline: Instant, cancel: &CancellationToken) -> Result<(), WaitError> {
-    poll(watched(items), deadline, cancel, "objects to become ready", |(key, api)| async move {
+    let waited = poll(watched(items), deadline, cancel, "objects to become ready", |(key, api)| async move {
         Ok(match get(&api, &key).await? {
             None => Verdict::Waiting("not found".into()),
             Some(object) => match compute(&object) {
@@ -53,7 +54,51 @@ pub async fn until_healthy(items: &[Watched], deadline: Instant, cancel: &Cancel
             },
         })
     })
+    .await;
+    // A workload's counts say that it waits, its pods say why: read them once, at the end.
+    match waited {
+        Err(WaitError::TimedOut { what, pending }) => Err(WaitError::TimedOut { what, pending: with_pods(items, pending).await }),
+        Err(WaitError::Failed { failed }) => Err(WaitError::Failed { failed: with_pods(items, failed).await }),
+        other => other,
+    }
+}
+
+/// Pods named per workload in a diagnostic: enough to act on, few enough to read.
+const PODS_NAMED: usize = 3;
+
+/// Each workload's reason followed by its pods that are not Ready and why (scheduling,
+/// image pulls, crashes, probes): what a user would otherwise look for with `kubectl describe`.
+async fn with_pods(items: &[Watched], reasons: Vec<(ObjectKey, String)>) -> Vec<(ObjectKey, String)> {
+    concurrently(reasons.into_iter(), |(key, why)| async move {
+        let Some(watched) = items.iter().find(|w| w.key == key) else { return (key, why) };
+        match pods_not_ready(&watched.api, &key).await {
+            Some(pods) => (key, format!("{why}; {pods}")),
+            None => (key, why),
+        }
+    })
     .await
+}
+
+/// `pod NAME: why` for up to [`PODS_NAMED`] pods of the workload that are not Ready; `None`
+/// for objects without pods, or when they cannot be read (the diagnostic stays as it was).
+async fn pods_not_ready(api: &Api<DynamicObject>, key: &ObjectKey) -> Option<String> {
+    let selector = pod_selector(&get(api, key).await.ok()??)?;
+    let pods: Api<Pod> = Api::namespaced(api.clone().into_client(), &key.namespace);
+    let list = pods.list(&ListParams::default().labels(&selector)).await.ok()?;
+    let troubled: Vec<String> = list
+        .items
+        .iter()
+        .filter_map(|pod| {
+            let why = pod_trouble(&serde_json::to_value(pod).ok()?)?;
+            Some(format!("pod {}: {why}", pod.metadata.name.as_deref().unwrap_or("?")))
+        })
+        .collect();
+    match troubled.len() {
+        0 if list.items.is_empty() => Some(format!("no pods match {selector}")),
+        0 => None,
+        n if n > PODS_NAMED => Some(format!("{} (and {} more)", troubled[..PODS_NAMED].join("; "), n - PODS_NAMED)),
+        _ => Some(troubled.join("; ")),
+    }
 }
 
 /// Waits until every object is gone (finalizers done).

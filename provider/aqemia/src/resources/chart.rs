@@ -16,7 +16,7 @@ use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
 use aqemia_addon::addon::{self, AddOn, Prepared};
 use aqemia_addon::hooks::Event;
-use aqemia_addon::release::Session;
+use aqemia_addon::release::{Previous, Session};
 use aqemia_addon::render::{self, Capabilities};
 use aqemia_addon::seed::ReleaseSeed;
 use aqemia_addon::source::{valid_digest, ChartSource};
@@ -87,8 +87,8 @@ fn schema() -> Schema {
             Attribute::string("digest")
                 .optional_computed()
                 .description(
-                    "`sha256:<hex>` of the chart archive. Set it to pin the chart to the byte: an archive that differs is \
-                     refused. Left out, it records the archive installed.",
+                    "`sha256:<hex>` of the chart archive (for a chart directory, of its files' paths and content). Set it \
+                     to pin the chart to the byte: a chart that differs is refused. Left out, it records the chart installed.",
                 )
                 .validate("sha256: followed by 64 hexadecimal digits", |v| {
                     let digest = v.as_str().unwrap_or_default();
@@ -258,7 +258,9 @@ impl Resource<ProviderConfig> for ChartRelease {
                 let unchanged = aqemia_addon::release::changed(manifests, &recorded).is_empty();
                 let previous = match plan.is_create() || unchanged {
                     true => Vec::new(),
-                    false => previous_manifests(&fetcher, &plan.prior, seed_of(&plan.private).as_ref(), capabilities, session).await,
+                    false => {
+                        previous_release(&fetcher, &plan.prior, seed_of(&plan.private).as_ref(), capabilities, session).await.manifests
+                    }
                 };
                 match session.preview(manifests, &recorded, &previous, force).await {
                     Ok(()) => planned_objects(&prepared, seed.is_some()),
@@ -329,12 +331,24 @@ impl Resource<ProviderConfig> for ChartRelease {
         let mut diags = Diagnostics::new();
         let refreshed = async {
             let mut session = open(&state, &ctx.config).await?;
-            let prepared = prepare_recorded(&ctx.config, &state, &private, &mut session).await?;
-            session.refresh(&prepared.manifests.unwrap_or_default(), &inventory_from(&state)).await
+            let prepared = match prepare_recorded(&ctx.config, &state, &private, &mut session).await {
+                Err(Unrenderable::Changed(chart)) => return Ok(Err(chart)),
+                prepared => prepared?,
+            };
+            session.refresh(&prepared.manifests.unwrap_or_default(), &inventory_from(&state)).await.map(Ok)
         }
         .await;
         match refreshed {
-            Ok(objects) => set(&mut state, "objects", release::inventory_value(&objects)),
+            Ok(Ok(objects)) => set(&mut state, "objects", release::inventory_value(&objects)),
+            // Comparing the cluster with a render of the changed chart would report its edits
+            // as drift; the plan renders the chart as it is now and shows what changes.
+            Ok(Err(chart)) => diags.warning(
+                "Drift not checked",
+                format!(
+                    "{chart} changed since the release was installed, and keeps no copy of what was installed: drift in its \
+                     objects is checked again once the next apply installs it."
+                ),
+            ),
             Err(e) => diags.error("Reading the release failed", release::error_text(&e)),
         }
         Read { state: Some(state), private, diags }
@@ -360,7 +374,7 @@ impl Resource<ProviderConfig> for ChartRelease {
             Err(e) => {
                 diags.warning(
                     "Delete hooks not run",
-                    format!("The release could not be rendered again to find its delete hooks: {}", release::error_text(&e)),
+                    format!("The release could not be rendered again to find its delete hooks: {}", release::error_text(&e.into())),
                 );
                 Vec::new()
             }
@@ -409,8 +423,8 @@ impl ChartRelease {
         // The prior release, for a rollback if the upgrade does not become healthy. A prior
         // chart that cannot be fetched any more only costs the rollback.
         let previous = match prior {
-            Some((prior, prior_seed)) => previous_manifests(&fetcher, prior, prior_seed, capabilities, &mut session).await,
-            None => Vec::new(),
+            Some((prior, prior_seed)) => previous_release(&fetcher, prior, prior_seed, capabilities, &mut session).await,
+            None => Previous::default(),
         };
         let run_hooks = hooks_enabled(planned);
         let (before, after) =
@@ -430,6 +444,28 @@ impl ChartRelease {
     }
 }
 
+/// Why the release a state records cannot be rendered as it was installed.
+enum Unrenderable {
+    /// A local chart (directory or archive) that changed in place since: named.
+    Changed(String),
+    Failed(ReleaseError),
+}
+
+impl From<ReleaseError> for Unrenderable {
+    fn from(error: ReleaseError) -> Self {
+        Unrenderable::Failed(error)
+    }
+}
+
+impl From<Unrenderable> for ReleaseError {
+    fn from(error: Unrenderable) -> Self {
+        match error {
+            Unrenderable::Changed(chart) => anyhow::anyhow!("{chart} changed since the release was installed").into(),
+            Unrenderable::Failed(error) => error,
+        }
+    }
+}
+
 /// Renders the release a state records, as it was installed: its chart at the recorded
 /// version and digest, its seed and revision, the cluster's capabilities.
 async fn prepare_recorded(
@@ -437,28 +473,39 @@ async fn prepare_recorded(
     state: &Value,
     private: &Private,
     session: &mut Session,
-) -> Result<Prepared, ReleaseError> {
+) -> Result<Prepared, Unrenderable> {
     let fetcher = fetcher(provider).map_err(to_release_error)?;
     let capabilities = Some(session.capabilities().await?);
-    render_recorded(&fetcher, state, seed_of(private).as_ref(), capabilities, session).await.map_err(to_release_error)
+    Ok(render_recorded(&fetcher, state, seed_of(private).as_ref(), capabilities, session).await?)
 }
 
-/// The prior release's objects, rendered again with its seed: what a rollback returns to and
-/// what the release applied before. A prior chart that cannot be rendered any more only
-/// costs those.
-async fn previous_manifests(
+/// The prior release, rendered again with its seed: what a rollback returns to (its objects,
+/// and its hooks when `hooks` is on) and what the release applied before. A prior chart that
+/// cannot be rendered as it was any more only costs those, and the failure of an upgrade
+/// says why it was not rolled back.
+async fn previous_release(
     fetcher: &Fetcher,
     prior: &Value,
     seed: Option<&ReleaseSeed>,
     capabilities: Option<Capabilities>,
     session: &mut Session,
-) -> Vec<aqemia_release::manifest::Manifest> {
+) -> Previous {
     match render_recorded(fetcher, prior, seed, capabilities, session).await {
-        Ok(prepared) => prepared.manifests.unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "the prior release could not be rendered again: an unhealthy upgrade will not be rolled back");
-            Vec::new()
+        Ok(prepared) => {
+            let manifests = prepared.manifests.unwrap_or_default();
+            if !aqemia_addon::release::renders_as_recorded(&manifests, &inventory_from(prior)) {
+                return Previous::unavailable(format!(
+                    "{} no longer renders the objects of the previous release (a chart directory or archive changed in \
+                     place keeps no copy of what was installed)",
+                    text(prior, "chart")
+                ));
+            }
+            Previous { manifests, hooks: if hooks_enabled(prior) { prepared.rendered.hooks } else { Vec::new() }, unavailable: None }
         }
+        Err(Unrenderable::Changed(chart)) => {
+            Previous::unavailable(format!("{chart} changed since the release was installed, and keeps no copy of what was installed"))
+        }
+        Err(Unrenderable::Failed(e)) => Previous::unavailable(format!("the previous release could not be rendered again: {e}")),
     }
 }
 
@@ -469,9 +516,13 @@ async fn render_recorded(
     seed: Option<&ReleaseSeed>,
     capabilities: Option<Capabilities>,
     session: &mut Session,
-) -> Result<Prepared, AddonError> {
-    let addon = addon_of(value, Pin::Recorded).ok_or_else(|| AddonError::Source("the state does not name a chart".into()))?;
-    (Preparation { addon: &addon, fetcher, seed, capabilities }).at(revision_of(value).unwrap_or(1), Some(session)).await
+) -> Result<Prepared, Unrenderable> {
+    let failed = |e: AddonError| Unrenderable::Failed(to_release_error(e));
+    let addon = addon_of(value, Pin::Recorded).ok_or_else(|| failed(AddonError::Source("the state does not name a chart".into())))?;
+    match (Preparation { addon: &addon, fetcher, seed, capabilities }).at(revision_of(value).unwrap_or(1), Some(session)).await {
+        Err(AddonError::DigestMismatch { .. }) if addon.source.repository.is_none() => Err(Unrenderable::Changed(addon.source.chart)),
+        other => other.map_err(failed),
+    }
 }
 
 /// Whether the plan may try each changed object with a server-side dry run: not when the

@@ -13,7 +13,7 @@ use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
 use aqemia_addon::documents;
-use aqemia_addon::release::place_offline;
+use aqemia_addon::release::{place_offline, Previous};
 use aqemia_release::engine::{self, Failure, Installed, ReleaseError};
 use aqemia_release::inventory::Inventory;
 use aqemia_release::manifest::{self, Manifest};
@@ -150,8 +150,10 @@ impl Manifests {
         let mut session = open(planned, &ctx.config).await.map_err(early)?;
         let manifests = session.place(bodies(planned).map_err(early)?).await.map_err(early)?;
         let previous = match prior {
-            Some(prior) => session.place(bodies(prior).map_err(early)?).await.map_err(early)?,
-            None => Vec::new(),
+            Some(prior) => {
+                Previous { manifests: session.place(bodies(prior).map_err(early)?).await.map_err(early)?, ..Previous::default() }
+            }
+            None => Previous::default(),
         };
         session.install(manifests, &previous, &previous_inventory, &options(planned, deadline), &ctx.cancel).await
     }
