@@ -65,14 +65,16 @@ impl Session {
         let previous_objects = by_key(&previous.manifests);
         let attempted = by_key(&manifests);
         let failure = match engine::install(&mut self.discovery, &self.id, manifests, &previous_objects, recorded, options, cancel).await {
-            Err(failure) if engine::needs_roll_back(&failure, &previous_objects) => failure,
-            Err(failure) if matches!(failure.error, ReleaseError::Wait(_)) && previous.unavailable.is_some() => {
-                let why = previous.unavailable.as_deref().unwrap_or_default();
-                let error = anyhow::anyhow!("{}; not rolled back: {why}", failure.error).into();
-                return Err(Failure { error, ..failure });
-            }
+            Err(failure) if failure.is_unhealthy() => failure,
             other => return other,
         };
+        if previous_objects.is_empty() {
+            // Nothing to return to: a first install, or a previous release not rendered as it was.
+            return Err(match &previous.unavailable {
+                Some(why) => Failure { error: anyhow::anyhow!("{}; not rolled back: {why}", failure.error).into(), ..failure },
+                None => failure,
+            });
+        }
         // The wait used the whole timeout; the rollback gets it again, as Helm's does.
         let deadline = Instant::now() + options.deadline.saturating_duration_since(started);
         if let Err(e) = self.run_hooks(&previous.hooks, Event::PreRollback, deadline, cancel).await {

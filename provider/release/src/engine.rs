@@ -42,6 +42,14 @@ pub struct Failure {
     pub rolled_back: bool,
 }
 
+impl Failure {
+    /// The new objects were written but did not become healthy: what an upgrade rolls back
+    /// from (a refused write changed nothing to go back from).
+    pub fn is_unhealthy(&self) -> bool {
+        matches!(self.error, ReleaseError::Wait(_))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
     #[error("documents[{document}]: {message}")]
@@ -189,31 +197,6 @@ pub async fn install(
     id.store(&client, &planned).await.map_err(|e| fail(&planned, e.into()))?;
     installed.inventory = planned;
     Ok(installed)
-}
-
-/// An upgrade: [`install`], and when the new objects do not become healthy, [`roll_back`].
-pub async fn upgrade(
-    discovery: &mut Discovery,
-    id: &ReleaseId,
-    manifests: Vec<Manifest>,
-    previous: &BTreeMap<ObjectKey, Manifest>,
-    previous_inventory: &Inventory,
-    options: &Options,
-    cancel: &CancellationToken,
-) -> Result<Installed, Failure> {
-    let attempted: BTreeMap<ObjectKey, Manifest> = manifests.iter().map(|m| (m.key.clone(), m.clone())).collect();
-    match install(discovery, id, manifests, previous, previous_inventory, options, cancel).await {
-        Err(failure) if needs_roll_back(&failure, previous) => {
-            Err(roll_back(discovery, id, failure, &attempted, previous, options, cancel).await)
-        }
-        other => other,
-    }
-}
-
-/// Whether a failed upgrade goes back to its previous objects: they exist, and the new ones
-/// were written but did not become healthy (a refused write changed nothing to go back from).
-pub fn needs_roll_back(failure: &Failure, previous: &BTreeMap<ObjectKey, Manifest>) -> bool {
-    matches!(failure.error, ReleaseError::Wait(_)) && !previous.is_empty()
 }
 
 /// After `failure` of an upgrade to `attempted`: the previous object set applied again

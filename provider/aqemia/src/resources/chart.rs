@@ -344,10 +344,7 @@ impl Resource<ProviderConfig> for ChartRelease {
             // as drift; the plan renders the chart as it is now and shows what changes.
             Ok(Err(chart)) => diags.warning(
                 "Drift not checked",
-                format!(
-                    "{chart} changed since the release was installed, and keeps no copy of what was installed: drift in its \
-                     objects is checked again once the next apply installs it."
-                ),
+                format!("{}: drift in its objects is checked again once the next apply installs it.", changed_in_place(&chart)),
             ),
             Err(e) => diags.error("Reading the release failed", release::error_text(&e)),
         }
@@ -460,10 +457,15 @@ impl From<ReleaseError> for Unrenderable {
 impl From<Unrenderable> for ReleaseError {
     fn from(error: Unrenderable) -> Self {
         match error {
-            Unrenderable::Changed(chart) => anyhow::anyhow!("{chart} changed since the release was installed").into(),
+            Unrenderable::Changed(chart) => anyhow::anyhow!("{}", changed_in_place(&chart)).into(),
             Unrenderable::Failed(error) => error,
         }
     }
+}
+
+/// What a local chart changed in place since its release was installed means for the release.
+fn changed_in_place(chart: &str) -> String {
+    format!("{chart} changed since the release was installed, and keeps no copy of what was installed")
 }
 
 /// Renders the release a state records, as it was installed: its chart at the recorded
@@ -495,16 +497,14 @@ async fn previous_release(
             let manifests = prepared.manifests.unwrap_or_default();
             if !aqemia_addon::release::renders_as_recorded(&manifests, &inventory_from(prior)) {
                 return Previous::unavailable(format!(
-                    "{} no longer renders the objects of the previous release (a chart directory or archive changed in \
-                     place keeps no copy of what was installed)",
+                    "rendered again, {} no longer gives the objects of the previous release (its templates depend on \
+                     something that changed since, such as the cluster's version or APIs)",
                     text(prior, "chart")
                 ));
             }
             Previous { manifests, hooks: if hooks_enabled(prior) { prepared.rendered.hooks } else { Vec::new() }, unavailable: None }
         }
-        Err(Unrenderable::Changed(chart)) => {
-            Previous::unavailable(format!("{chart} changed since the release was installed, and keeps no copy of what was installed"))
-        }
+        Err(Unrenderable::Changed(chart)) => Previous::unavailable(changed_in_place(&chart)),
         Err(Unrenderable::Failed(e)) => Previous::unavailable(format!("the previous release could not be rendered again: {e}")),
     }
 }
