@@ -6,7 +6,10 @@ import base64
 import functools
 import hashlib
 import http.server
+import json
 import re
+import shutil
+import subprocess
 import tarfile
 import textwrap
 import threading
@@ -438,6 +441,124 @@ def test_a_failed_hook_fails_the_apply_with_its_reason(tf, kube, tmp_path):
     # Nothing of the chart was installed, and the failed hook was deleted by its policy.
     assert kube.get("configmap", "demo-settings", ns) is None
     assert kube.get("job", "migrate", ns) is None
+
+
+def test_lookup_reads_the_live_cluster(tf, kube, tmp_path):
+    ns = unique_namespace()
+    kube.kubectl("create", "namespace", ns)
+    kube.kubectl("-n", ns, "create", "secret", "generic", "preexisting", "--from-literal=password=kept-by-lookup")
+    # The common chart idiom: keep the password a Secret already has, else generate one.
+    template = """
+        {{- $existing := lookup "v1" "Secret" .Release.Namespace "preexisting" }}
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: {{ .Release.Name }}-credentials
+        data:
+          password: {{ dig "data" "password" (randAlphaNum 16 | b64enc) $existing | quote }}
+          absent: {{ lookup "v1" "Secret" .Release.Namespace "absent" | len | toString | b64enc | quote }}
+        """
+    chart = write_chart(tmp_path / "charts", {"credentials.yaml": template})
+    tf.write(chart_config(kube, ns, f'chart = "{chart}"'))
+    tf.init()
+    tf.apply()
+    assert secret_value(kube, "demo-credentials", ns, "password") == "kept-by-lookup"
+    assert secret_value(kube, "demo-credentials", ns, "absent") == "0"
+    tf.assert_no_changes()
+    tf.destroy()
+    assert kube.get("secret", "preexisting", ns) is not None
+
+
+def helm(kube, *args):
+    """The real helm binary (scripts/install-tools.sh builds it into .tools/bin) on the test bed."""
+    binary = shutil.which("helm")
+    assert binary, "helm is not on PATH: scripts/install-tools.sh builds it into .tools/bin"
+    cmd = [binary, "--kubeconfig", kube.kubeconfig, "--kube-context", kube.context, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"helm {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def import_release(tf, kube, release_id, ok=True):
+    return tf.run("import", "-input=false", "-no-color", "aqemia_chart.demo", release_id, ok=ok, env={"KUBECONFIG": kube.kubeconfig})
+
+
+# Objects labelled as Helm's charts label them, so that taking over must force a field Helm's
+# field manager owns (`managed-by` becomes aqemia's).
+HELM_LABELLED = {
+    name: DEMO_TEMPLATES[name].replace(
+        "        metadata:\n", "        metadata:\n          labels: {app.kubernetes.io/managed-by: {{ .Release.Service }}}\n", 1
+    )
+    for name in ("configmap.yaml", "deployment.yaml")
+}
+
+
+def test_a_release_helm_installed_is_imported_and_taken_over_without_recreating(tf, kube, tmp_path):
+    ns = unique_namespace()
+    chart = write_chart(tmp_path / "charts", HELM_LABELLED, DEMO_VALUES)
+    helm(kube, "install", "demo", str(chart), "-n", ns, "--create-namespace", "--set", "greeting=from-helm", "--wait")
+    kinds = {"configmap": "demo-settings", "deployment": "demo"}
+    uids = {kind: kube.get(kind, name, ns)["metadata"]["uid"] for kind, name in kinds.items()}
+    assert kube.get("configmap", "demo-settings", ns)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+
+    tf.write(chart_config(kube, ns, f'chart = "{chart}"', extra='  set = { greeting = "from-helm" }'))
+    tf.init()
+    bad = import_release(tf, kube, f"{ns}/absent@{kube.context}", ok=False)
+    assert bad.returncode == 1 and "no release" in flat(bad.stderr) and "owner=helm, name=absent" in flat(bad.stderr), bad.stderr
+    bad = import_release(tf, kube, "demo", ok=False)
+    assert bad.returncode == 1 and "import as NAMESPACE/NAME" in flat(bad.stderr), bad.stderr
+
+    import_release(tf, kube, f"{ns}/demo@{kube.context}")
+    attrs = tf.attrs("aqemia_chart.demo")
+    assert (attrs["chart"], attrs["version"], attrs["revision"]) == ("demo", "0.1.0", 1), attrs
+    assert yaml.safe_load(attrs["values"][0]) == {"greeting": "from-helm"}
+    assert attrs["objects"] == {f"ConfigMap/{ns}/demo-settings": "installed by Helm", f"Deployment.apps/{ns}/demo": "installed by Helm"}
+
+    # The first plan names every object: each is taken over by the apply.
+    code, plan = tf.plan_exit()
+    assert code == 2 and plan.count('"installed by Helm" ->') == 2, plan
+    tf.apply()
+    for kind, name in kinds.items():
+        live = kube.get(kind, name, ns)
+        assert live["metadata"]["uid"] == uids[kind], f"{kind}/{name} was recreated"
+        assert live["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aqemia"
+        assert live["metadata"]["annotations"]["aqemia.io/release"] == f"{ns}/demo"
+        assert "aqemia" in {entry["manager"] for entry in live["metadata"]["managedFields"]}
+    assert kube.get("configmap", "demo-settings", ns)["data"] == {"greeting": "from-helm", "revision": "2"}
+    # Helm's records are gone: `helm list` no longer shows a release Helm does not manage.
+    assert helm(kube, "list", "-n", ns, "-q").stdout.strip() == ""
+    assert tf.attrs("aqemia_chart.demo")["revision"] == 2
+    tf.assert_no_changes()
+    tf.destroy()
+    assert kube.get("deployment", "demo", ns) is None
+
+
+def test_a_release_aqemia_installed_is_imported_with_its_seed(tf, kube, tmp_path):
+    ns = unique_namespace()
+    chart = write_chart(tmp_path / "charts", DEMO_TEMPLATES, DEMO_VALUES)
+    tf.write(chart_config(kube, ns, f'chart = "{chart}"', extra='  values = [yamlencode({ greeting = "hi" })]'))
+    tf.init()
+    tf.apply()
+    password = secret_value(kube, "demo-password", ns, "password")
+    objects = tf.attrs("aqemia_chart.demo")["objects"]
+    record = kube.get("secret", "aqemia-release-demo", ns)
+    assert record["type"] == "aqemia.io/release.v1"
+    recorded = {key: base64.b64decode(value).decode() for key, value in record["data"].items()}
+    assert json.loads(recorded["release"])["revision"] == 1 and password not in json.dumps(recorded)
+
+    # Another state (here: the same one, emptied) imports it: the same arguments, revision and
+    # seed, so the same objects, and nothing to change.
+    tf.run("state", "rm", "aqemia_chart.demo")
+    import_release(tf, kube, f"{ns}/demo@{kube.context}")
+    assert tf.attrs("aqemia_chart.demo")["objects"] == objects
+    tf.assert_no_changes()
+    tf.write(chart_config(kube, ns, f'chart = "{chart}"', extra='  values = [yamlencode({ greeting = "hello again" })]'))
+    tf.apply()
+    assert tf.attrs("aqemia_chart.demo")["revision"] == 2
+    assert secret_value(kube, "demo-password", ns, "password") == password
+    tf.destroy()
+    assert kube.get("secret", "aqemia-release-demo", ns) is None
+    assert kube.get("configmap", "aqemia-release-demo", ns) is None
 
 
 def shared_chart_block(chart, ns, kube, extra=""):

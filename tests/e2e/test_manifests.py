@@ -1,6 +1,7 @@
 """aqemia_manifests and the release engine behind it, through the real Terraform CLI against
 a real API server (scripts/k8s-testbed.sh). Every test works in a namespace of its own."""
 
+import base64
 import json
 import re
 import textwrap
@@ -193,6 +194,31 @@ def test_removed_documents_are_pruned(tf, kube):
     inventory = kube.get("configmap", "aqemia-release-demo", ns)
     assert set(json.loads(inventory["data"]["objects"])) == {f"Namespace//{ns}", f"ConfigMap/{ns}/keep"}
     tf.assert_no_changes()
+    tf.destroy()
+
+
+SECRET = """
+apiVersion: v1
+kind: Secret
+metadata: {{name: {name}}}
+stringData: {{token: "{value}"}}
+"""
+
+
+def test_secret_data_never_shows_in_a_plan(tf, kube):
+    ns = unique_namespace()
+    first, second = "first-marker-5a1e", "second-marker-7c2d"
+    release(tf, kube, ns, [NAMESPACE.format(ns=ns), SECRET.format(name="token", value=first)])
+    tf.init()
+    applied = tf.apply()
+    assert objects(tf)[f"Secret/{ns}/token"].startswith("hmac-sha256:")
+    release(tf, kube, ns, [NAMESPACE.format(ns=ns), SECRET.format(name="token", value=second)])
+    code, plan = tf.plan_exit()
+    # The plan names the Secret that changes, never its data.
+    assert code == 2 and f'"Secret/{ns}/token"' in plan, plan
+    shown = applied.stdout + applied.stderr + plan + tf.apply().stdout
+    assert first not in shown and second not in shown, shown
+    assert base64.b64decode(kube.get("secret", "token", ns)["data"]["token"]).decode() == second
     tf.destroy()
 
 

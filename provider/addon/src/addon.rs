@@ -61,7 +61,7 @@ impl Prepared {
     /// values, or it is a Secret (whose digest the seed keys).
     pub fn seeded(&self, index: usize) -> bool {
         let random = self.rendered.objects.get(index).is_some_and(|r| r.random);
-        random || self.manifests.as_ref().and_then(|m| m.get(index)).is_some_and(crate::seed::is_secret)
+        random || self.manifests.as_ref().and_then(|m| m.get(index)).is_some_and(|m| crate::seed::is_secret(&m.key))
     }
 }
 
@@ -87,6 +87,8 @@ pub async fn prepare(addon: &AddOn, context: Context<'_>, session: Option<&mut S
         revision: context.revision,
         seed: context.seed.map(ReleaseSeed::render_seed),
         capabilities: context.capabilities,
+        // Templates read the cluster the release goes into, when there is one to ask.
+        cluster: session.as_deref().map(|s| crate::lookup::live(s.discovery.client().clone())).unwrap_or_default(),
     };
     let rendered = render::chart(&resolved.chart, &inputs)?;
     let placed = match session {

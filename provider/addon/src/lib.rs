@@ -6,14 +6,20 @@
 //!
 //! `documents` reads YAML as Kubernetes does (one reader for manifests and rendered charts);
 //! `source` fetches and pins charts; `render` turns a chart into object bodies; `seed` keeps
-//! renders repeatable and Secret digests keyed; `hooks` runs chart hooks as Helm does; `release` is a release's conversation with
-//! its cluster; `addon` and `stack` put these together.
+//! renders repeatable and Secret digests keyed; `hooks` runs chart hooks as Helm does;
+//! `lookup` lets templates read the live cluster; `release` is a release's conversation with
+//! its cluster; `record` keeps what a release was
+//! installed from in the cluster, and `helm_release` reads what Helm kept, for imports;
+//! `addon` and `stack` put these together.
 //!
 //! Like the engines, this crate knows nothing of Terraform: it takes a `kube::Client`.
 
 pub mod addon;
 pub mod documents;
+pub mod helm_release;
 pub mod hooks;
+pub mod lookup;
+pub mod record;
 pub mod release;
 pub mod render;
 pub mod seed;

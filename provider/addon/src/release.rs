@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aqemia_release::apply::Forcing;
 use aqemia_release::discovery::Discovery;
 use aqemia_release::engine::{self, Failure, Installed, Observed, Options, ReleaseError};
 use aqemia_release::inventory::{Inventory, ReleaseId};
@@ -41,13 +42,13 @@ impl Session {
         manifests: &[Manifest],
         recorded: &Inventory,
         previous: &[Manifest],
-        force_conflicts: bool,
+        forcing: &Forcing,
     ) -> Result<(), ReleaseError> {
         let changed = changed(manifests, recorded);
         if changed.is_empty() {
             return Ok(());
         }
-        engine::preview(&mut self.discovery, &self.id, &changed, &by_key(previous), force_conflicts).await
+        engine::preview(&mut self.discovery, &self.id, &changed, &by_key(previous), forcing).await
     }
 
     /// Installs or upgrades to `manifests`, rolling back to `previous` when an upgrade does not
@@ -148,15 +149,17 @@ impl Session {
         }
     }
 
-    /// Deletes every object of the release (and of its record in the cluster), in reverse
-    /// order; returns the protected ones kept.
+    /// Deletes every object of the release, in reverse order, then its inventory and record in
+    /// the cluster; returns the protected ones kept.
     pub async fn uninstall(
         &mut self,
         recorded: &Inventory,
         options: &Options,
         cancel: &CancellationToken,
     ) -> Result<Vec<ObjectKey>, ReleaseError> {
-        engine::uninstall(&mut self.discovery, &self.id, recorded, options, cancel).await
+        let kept = engine::uninstall(&mut self.discovery, &self.id, recorded, options, cancel).await?;
+        crate::record::remove(self.discovery.client(), &self.id).await?;
+        Ok(kept)
     }
 }
 

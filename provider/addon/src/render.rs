@@ -23,6 +23,8 @@ pub struct Inputs {
     pub seed: Option<Seed>,
     /// The cluster's version and API versions; `None` renders with Helm's defaults.
     pub capabilities: Option<Capabilities>,
+    /// The cluster `lookup` reads; none finds nothing.
+    pub cluster: aqemia_helm::lookup::Cluster,
 }
 
 #[derive(Debug, Clone)]
@@ -37,7 +39,8 @@ pub struct Rendered {
     /// The template that made it (`chart/templates/deployment.yaml`).
     pub source: String,
     pub body: Value,
-    /// Its template drew random values or the time.
+    /// Its template drew random values or the time, or read the live cluster: known only
+    /// once the release has its seed (see [`aqemia_helm::render::Manifest::random`]).
     pub random: bool,
 }
 
@@ -78,6 +81,7 @@ pub fn chart(chart: &Chart, inputs: &Inputs) -> Result<Release, AddonError> {
     options.is_upgrade = inputs.revision > 1;
     options.revision = inputs.revision.max(1);
     options.seed = inputs.seed;
+    options.cluster = inputs.cluster.clone();
     if let Some(capabilities) = &inputs.capabilities {
         options.kube_version = capabilities.kube_version.clone();
         options.api_versions = capabilities.api_versions.clone();

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use aqemia_helm::render::Seed;
 use aqemia_release::manifest::{self, Manifest};
+use aqemia_release::object::ObjectKey;
 
 /// 32 secret bytes and the install time.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,7 @@ impl ReleaseSeed {
     /// a plain one: Secret data is often short and guessable from a plain hash.
     pub fn key_secret_digests(&self, manifests: &mut [Manifest]) {
         let key = self.derive(b"secret digests");
-        for manifest in manifests.iter_mut().filter(|m| is_secret(m)) {
+        for manifest in manifests.iter_mut().filter(|m| is_secret(&m.key)) {
             let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
             mac.update(manifest::canonical_text(&manifest.body).as_bytes());
             let hex: String = mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -71,14 +72,14 @@ impl ReleaseSeed {
     }
 }
 
-pub fn is_secret(manifest: &Manifest) -> bool {
-    manifest.key.group.is_empty() && manifest.key.kind == "Secret"
+/// Whether an object is a Secret, whose digest the release's key keys.
+pub fn is_secret(key: &ObjectKey) -> bool {
+    key.group.is_empty() && key.kind == "Secret"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aqemia_release::object::ObjectKey;
     use serde_json::json;
 
     fn secret(password: &str) -> Manifest {

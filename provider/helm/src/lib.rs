@@ -9,6 +9,7 @@
 
 pub mod chart;
 pub mod ignore;
+pub mod lookup;
 pub mod objects;
 pub mod oci;
 pub mod render;

@@ -31,6 +31,8 @@ pub struct RenderOptions {
     /// Draw random values, keys and the time from a seed and a recorded clock instead of the
     /// system, so that the same inputs render the same output every time.
     pub seed: Option<Seed>,
+    /// The cluster `lookup` reads; none (as `helm template`) finds nothing.
+    pub cluster: crate::lookup::Cluster,
 }
 
 /// A release's recorded randomness: see [`Entropy::seeded`].
@@ -59,6 +61,7 @@ impl RenderOptions {
             is_upgrade: false,
             revision: 1,
             seed: None,
+            cluster: Default::default(),
         }
     }
 }
@@ -75,8 +78,9 @@ pub struct Manifest {
     pub hook_events: Vec<String>,
     pub hook_weight: i64,
     pub hook_delete_policies: Vec<String>,
-    /// The template that made it drew random values or the time: without a seed it differs
-    /// on every render.
+    /// The template that made it drew random values or the time, or read the live cluster:
+    /// without a seed it differs on every render, and what the cluster holds can change
+    /// before the next one.
     pub random: bool,
 }
 
@@ -519,6 +523,7 @@ pub fn render(chart: &Chart, user: Map, opts: &RenderOptions) -> Result<Rendered
         set.add_file(&r.name, &r.text).map_err(|e| RenderError(reformat_parse_error(&r.name, &e.to_string())))?;
     }
     let mut engine = Engine::new(set);
+    engine.cluster = opts.cluster.clone();
     if let Some(seed) = opts.seed {
         engine.entropy = Entropy::seeded(seed.bytes, seed.clock);
     }
@@ -717,5 +722,39 @@ mod tests {
         assert!(upgrade.manifests[1].content.contains("upgrade: \"true\"\n  revision: \"4\""));
         opts.seed = None;
         assert_ne!(first.manifests[0].content, render(&chart, Map::new(), &opts).unwrap().manifests[0].content);
+    }
+
+    /// Answers every lookup of Secret `ns/kept`; refuses kind `Missing`.
+    struct OneSecret;
+
+    impl crate::lookup::LiveCluster for OneSecret {
+        fn lookup(&self, _: &str, kind: &str, namespace: &str, name: &str) -> Result<Option<serde_json::Value>, String> {
+            match (kind, namespace, name) {
+                ("Missing", ..) => Err("the server could not find the requested resource".into()),
+                ("Secret", "ns", "kept") => Ok(Some(serde_json::json!({"data": {"password": "a2VwdA=="}}))),
+                _ => Ok(None),
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_reads_the_live_cluster_and_finds_nothing_without_one() {
+        let template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  kept: {{ (lookup \"v1\" \"Secret\" \"ns\" \"kept\").data | default dict | dig \"password\" \"new\" | quote }}\n  other: {{ lookup \"v1\" \"Secret\" \"ns\" \"other\" | len | quote }}\n";
+        let chart = chart(&[("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"), ("templates/config.yaml", template)]);
+        let mut opts = RenderOptions::new("r", "ns");
+        let offline = render(&chart, Map::new(), &opts).unwrap();
+        assert!(offline.manifests[0].content.contains("kept: \"new\"\n  other: \"0\""), "{}", offline.manifests[0].content);
+        opts.cluster = crate::lookup::Cluster(Some(std::sync::Arc::new(OneSecret)));
+        let live = render(&chart, Map::new(), &opts).unwrap();
+        assert!(live.manifests[0].content.contains("kept: \"a2VwdA==\"\n  other: \"0\""), "{}", live.manifests[0].content);
+        // What the cluster answered may change before the next render, as random values do.
+        assert!(live.manifests[0].random && !offline.manifests[0].random);
+        let refused = chart_with("{{ lookup \"v1\" \"Missing\" \"\" \"x\" }}");
+        let err = render(&refused, Map::new(), &opts).unwrap_err().to_string();
+        assert!(err.contains("error calling lookup: the server could not find the requested resource"), "{err}");
+    }
+
+    fn chart_with(template: &str) -> Chart {
+        chart(&[("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"), ("templates/t.yaml", template)])
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Not forced at first: an apply that conflicts with another field manager writes nothing
 //! and names the fields. Conflicts are then forced only for fields this release applied
-//! before (someone changed them since: drift to repair) or when the user asks; any other
-//! conflict stops with the fields and their managers named. An apply that changes nothing
+//! before (someone changed them since: drift to repair), for fields of a manager the release
+//! takes over from (Helm, when a release it installed is imported), or when the user asks;
+//! any other conflict stops with the fields and their managers named. An apply that changes nothing
 //! is not written by the API server (no new resourceVersion, controllers stay quiet).
 
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
@@ -16,6 +17,25 @@ use super::object::ObjectKey;
 
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "aqemia";
+
+/// Which conflicting fields an apply takes from the managers that own them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Forcing {
+    /// Every conflict: the user asked for it.
+    pub all: bool,
+    /// Conflicts with the managers this accepts: a release taken over from the tool that
+    /// installed it.
+    pub take_over_from: Option<fn(&str) -> bool>,
+}
+
+impl Forcing {
+    /// Whether every one of `conflicts` is the release's to force: a field it applied before
+    /// (`previous` holds it) or one a manager it takes over from owns.
+    fn covers(&self, conflicts: &[Conflict], previous: Option<&Value>) -> bool {
+        let taken_over = |manager: &str| self.take_over_from.is_some_and(|accepts| accepts(manager));
+        conflicts.iter().all(|c| taken_over(&c.manager) || previous.is_some_and(|prev| field_present(prev, &c.field)))
+    }
+}
 
 /// A field that another manager owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,18 +85,18 @@ pub enum Mode {
 }
 
 /// Applies `body` (with `Mode::DryRun`, only asks whether the API server would take it).
-/// `previous`, the body this release applied last time, decides which conflicts are ours to
-/// force.
+/// `previous`, the body this release applied last time, and `forcing` decide which conflicts
+/// are ours to force.
 pub async fn apply(
     api: &Api<DynamicObject>,
     key: &ObjectKey,
     body: &Value,
     previous: Option<&Value>,
-    force_conflicts: bool,
+    forcing: &Forcing,
     mode: Mode,
 ) -> Result<(), ApplyError> {
     let mut params = PatchParams::apply(FIELD_MANAGER);
-    if force_conflicts {
+    if forcing.all {
         params = params.force();
     }
     if mode == Mode::DryRun {
@@ -85,8 +105,7 @@ pub async fn apply(
     // A conflicting apply changes nothing, so there is no need to ask first.
     let result = match patch(api, key, body, &params).await {
         Err(PatchError::Conflict(conflicts)) => {
-            let ours = previous.is_some_and(|prev| conflicts.iter().all(|c| field_present(prev, &c.field)));
-            if !ours {
+            if !forcing.covers(&conflicts, previous) {
                 return Err(ApplyError::Conflict { key: key.clone(), conflicts });
             }
             patch(api, key, body, &params.force()).await
@@ -292,6 +311,21 @@ mod tests {
         assert!(!field_present(&body, ".spec.paused"));
         assert!(!field_present(&body, ".spec.template.spec.containers[name=\"sidecar\"].image"));
         assert!(!field_present(&body, ".metadata.finalizers[=\"b.io/y\"]"));
+    }
+
+    #[test]
+    fn only_our_own_fields_and_those_of_a_manager_taken_over_from_are_forced() {
+        let conflict = |field: &str, manager: &str| Conflict { field: field.into(), manager: manager.into() };
+        let previous = json!({"spec": {"replicas": 2}});
+        let helm = Forcing { all: false, take_over_from: Some(|m: &str| m == "helm") };
+        let ours = [conflict(".spec.replicas", "kubectl-edit")];
+        let helms = [conflict(".metadata.labels.team", "helm")];
+        let mixed = [conflict(".spec.replicas", "kubectl-edit"), conflict(".metadata.labels.team", "helm")];
+        let others = [conflict(".metadata.labels.team", "kubectl-edit")];
+        assert!(Forcing::default().covers(&ours, Some(&previous)));
+        assert!(!Forcing::default().covers(&helms, Some(&previous)));
+        assert!(helm.covers(&helms, None) && helm.covers(&mixed, Some(&previous)));
+        assert!(!helm.covers(&mixed, None) && !helm.covers(&others, Some(&previous)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::concurrently;
 use crate::discovery::{Discovery, DiscoveryError, Resolved};
 
-use super::apply::{self, api_for, ApplyError};
+use super::apply::{self, api_for, ApplyError, Forcing};
 use super::inventory::{is_protected, Inventory, ReleaseId};
 use super::manifest::{self, BuiltinScopes, Chain, KnownScopes, Manifest, Scopes as _};
 use super::object::ObjectKey;
@@ -24,8 +24,8 @@ pub struct Options {
     pub wait: bool,
     /// Delete objects that left the release.
     pub prune: bool,
-    /// Take fields from other field managers even when this release never set them.
-    pub force_conflicts: bool,
+    /// Which fields to take from other field managers even though this release never set them.
+    pub forcing: Forcing,
     /// Also delete CRDs and PersistentVolumeClaims.
     pub delete_protected: bool,
     pub deadline: Instant,
@@ -159,7 +159,7 @@ pub async fn install(
             let mut body = manifest.body.clone();
             id.stamp_object(&mut body);
             let before = previous.get(&manifest.key).map(|m| &m.body);
-            apply::apply(&api, &manifest.key, &body, before, options.force_conflicts, apply::Mode::Commit)
+            apply::apply(&api, &manifest.key, &body, before, &options.forcing, apply::Mode::Commit)
                 .await
                 .map_err(|e| fail(&applied, e.into()))?;
             applied.insert(manifest.key.clone(), manifest.digest.clone());
@@ -308,7 +308,7 @@ pub async fn preview(
     id: &ReleaseId,
     manifests: &[&Manifest],
     previous: &BTreeMap<ObjectKey, Manifest>,
-    force_conflicts: bool,
+    forcing: &Forcing,
 ) -> Result<(), ReleaseError> {
     // Owned inputs: the tasks run concurrently and outlive no borrow.
     let items: Vec<(Target, Option<Value>, bool)> = targets(discovery, id, manifests.iter().copied())
@@ -322,7 +322,7 @@ pub async fn preview(
         })
         .collect();
     let results = concurrently(items.into_iter(), move |(target, before, namespace_comes_with_release)| async move {
-        let dry = apply::apply(&target.api, &target.key, &target.body, before.as_ref(), force_conflicts, apply::Mode::DryRun).await;
+        let dry = apply::apply(&target.api, &target.key, &target.body, before.as_ref(), forcing, apply::Mode::DryRun).await;
         match dry {
             // Its namespace comes with the release: nothing to ask the server yet.
             Err(ApplyError::Rejected { .. }) if namespace_comes_with_release => Ok(()),

@@ -7,16 +7,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::release::{error_text, finish, inventory_from, inventory_value, open, options, set, try_open};
+use super::release::{
+    error_text, failed, finish, inventory_from, inventory_value, keep_seed, new_seed, open, options, seed_of, set, try_open,
+};
 use crate::config::ProviderConfig;
 use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
 use aqemia_addon::documents;
 use aqemia_addon::release::{place_offline, Previous};
+use aqemia_addon::seed::{is_secret, ReleaseSeed};
 use aqemia_release::engine::{self, Failure, Installed, ReleaseError};
 use aqemia_release::inventory::Inventory;
 use aqemia_release::manifest::{self, Manifest};
+use aqemia_release::object::ObjectKey;
 
 pub const TYPE_NAME: &str = "aqemia_manifests";
 const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
@@ -47,11 +51,10 @@ fn schema() -> Schema {
                 .requires_replace()
                 .description("Namespace for namespaced objects that name none, and for the release's inventory. Default `default`."),
         )
-        .attribute(
-            Attribute::new("documents", Type::list(Type::String))
-                .required()
-                .description("YAML texts; each may hold several documents separated by `---`. `List` objects are unpacked."),
-        )
+        .attribute(Attribute::new("documents", Type::list(Type::String)).required().sensitive().description(
+            "YAML texts; each may hold several documents separated by `---`. `List` objects are unpacked. Sensitive, so \
+                 that a Secret's data never shows in a plan: `objects` names each object that changes.",
+        ))
         .attribute(Attribute::bool("wait").default(true).description("Wait until every object is ready (kstatus rules). Default `true`."))
         .attribute(Attribute::bool("prune").default(true).description("Delete objects that leave `documents`. Default `true`."))
         .attribute(Attribute::bool("force_conflicts").default(false).description(
@@ -95,8 +98,15 @@ impl Resource<ProviderConfig> for Manifests {
 
     async fn plan(&self, ctx: &Context, plan: &mut Plan) {
         super::release::plan_id(&mut plan.planned);
-        let objects = match plan_objects(ctx, plan).await {
-            Ok(Some(inventory)) => inventory_value(&inventory),
+        // Secrets' digests are keyed with the release's key, drawn by the first apply: until
+        // then they cannot be known.
+        let key = seed_of(&plan.private);
+        let objects = match plan_objects(ctx, plan, key.as_ref()).await {
+            Ok(Some(inventory)) => {
+                let digest =
+                    |k: &ObjectKey, d: &String| if key.is_none() && is_secret(k) { Value::unknown() } else { Value::string(d.clone()) };
+                Value::Map(inventory.iter().map(|(k, d)| (k.to_string(), digest(k, d))).collect())
+            }
             Ok(None) => Value::unknown(),
             Err(e) => {
                 error_diagnostic(&e, &mut plan.diags);
@@ -108,15 +118,23 @@ impl Resource<ProviderConfig> for Manifests {
         }
     }
 
-    async fn create(&self, ctx: &Context, planned: Value, private: Private) -> Applied {
+    async fn create(&self, ctx: &Context, planned: Value, mut private: Private) -> Applied {
         let deadline = Instant::now() + TIMEOUTS.resolve(&planned, Operation::Create);
-        let outcome = self.install(ctx, &planned, None, deadline).await;
+        let key = match release_key(&mut private) {
+            Ok(key) => key,
+            Err(detail) => return failed(planned, private, detail),
+        };
+        let outcome = self.install(ctx, &planned, None, deadline, &key).await;
         finish(planned, private, outcome, "creating")
     }
 
-    async fn update(&self, ctx: &Context, prior: Value, planned: Value, private: Private) -> Applied {
+    async fn update(&self, ctx: &Context, prior: Value, planned: Value, mut private: Private) -> Applied {
         let deadline = Instant::now() + TIMEOUTS.resolve(&planned, Operation::Update);
-        let outcome = self.install(ctx, &planned, Some(&prior), deadline).await;
+        let key = match release_key(&mut private) {
+            Ok(key) => key,
+            Err(detail) => return failed(prior, private, detail),
+        };
+        let outcome = self.install(ctx, &planned, Some(&prior), deadline, &key).await;
         // Rolled back: the cluster holds the prior configuration again, and so does the state.
         let base = if matches!(&outcome, Err(f) if f.rolled_back) { prior } else { planned };
         finish(base, private, outcome, "updating")
@@ -126,7 +144,11 @@ impl Resource<ProviderConfig> for Manifests {
         let mut diags = Diagnostics::new();
         let refreshed = async {
             let mut session = open(&state, &ctx.config).await?;
-            let manifests = session.place(bodies(&state)?).await?;
+            let mut manifests = session.place(bodies(&state)?).await?;
+            // A release from before keys were kept has plain digests until its next apply.
+            if let Some(key) = seed_of(&private) {
+                key.key_secret_digests(&mut manifests);
+            }
             session.refresh(&manifests, &inventory_from(&state)).await
         }
         .await;
@@ -144,14 +166,25 @@ impl Resource<ProviderConfig> for Manifests {
 }
 
 impl Manifests {
-    async fn install(&self, ctx: &Context, planned: &Value, prior: Option<&Value>, deadline: Instant) -> Result<Installed, Failure> {
+    async fn install(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+        prior: Option<&Value>,
+        deadline: Instant,
+        key: &ReleaseSeed,
+    ) -> Result<Installed, Failure> {
         let previous_inventory = prior.map(inventory_from).unwrap_or_default();
         let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
         let mut session = open(planned, &ctx.config).await.map_err(early)?;
-        let manifests = session.place(bodies(planned).map_err(early)?).await.map_err(early)?;
+        let mut manifests = session.place(bodies(planned).map_err(early)?).await.map_err(early)?;
+        key.key_secret_digests(&mut manifests);
         let previous = match prior {
             Some(prior) => {
-                Previous { manifests: session.place(bodies(prior).map_err(early)?).await.map_err(early)?, ..Previous::default() }
+                // What a rollback returns to, recorded with keyed digests too.
+                let mut manifests = session.place(bodies(prior).map_err(early)?).await.map_err(early)?;
+                key.key_secret_digests(&mut manifests);
+                Previous { manifests, ..Previous::default() }
             }
             None => Previous::default(),
         };
@@ -169,22 +202,36 @@ fn bodies(value: &Value) -> Result<Vec<(usize, serde_json::Value)>, ReleaseError
 /// each object that changes is also tried with a server-side dry run, so what the API server
 /// would reject fails the plan. Without one (it may not exist before this apply), kinds are
 /// placed from what the release itself says.
-async fn plan_objects(ctx: &Context, plan: &Plan) -> Result<Option<Inventory>, ReleaseError> {
+async fn plan_objects(ctx: &Context, plan: &Plan, key: Option<&ReleaseSeed>) -> Result<Option<Inventory>, ReleaseError> {
     let (Some(_), Some(namespace)) = (known_documents(&plan.planned), plan.planned.get("namespace").and_then(Value::as_str)) else {
         return Ok(None);
     };
     let bodies = bodies(&plan.planned)?;
     let Some(mut session) = try_open(&plan.planned, &ctx.config).await else {
-        return Ok(place_offline(bodies, namespace).await?.map(|m| engine::inventory_of(&m)));
+        return Ok(place_offline(bodies, namespace).await?.map(|mut manifests| {
+            key.inspect(|key| key.key_secret_digests(&mut manifests));
+            engine::inventory_of(&manifests)
+        }));
     };
-    let manifests: Vec<Manifest> = session.place(bodies).await?;
+    let mut manifests: Vec<Manifest> = session.place(bodies).await?;
+    key.inspect(|key| key.key_secret_digests(&mut manifests));
     let previous = match plan.is_create() {
         true => Vec::new(),
         false => session.place(self::bodies(&plan.prior)?).await?,
     };
-    let force = plan.planned.get("force_conflicts").and_then(Value::as_bool).unwrap_or(false);
-    session.preview(&manifests, &inventory_from(&plan.prior), &previous, force).await?;
+    session.preview(&manifests, &inventory_from(&plan.prior), &previous, &super::release::forcing(&plan.planned)).await?;
     Ok(Some(engine::inventory_of(&manifests)))
+}
+
+/// The release's key for its Secrets' digests: kept in private state, drawn by the first
+/// apply (or the first since keys were kept).
+fn release_key(private: &mut Private) -> Result<ReleaseSeed, String> {
+    let key = match seed_of(private) {
+        Some(key) => key,
+        None => new_seed()?,
+    };
+    keep_seed(private, &key);
+    Ok(key)
 }
 
 // ---- conversions ----

@@ -11,9 +11,27 @@ use crate::connection::Connection;
 use crate::cty::{Path, Value};
 use crate::framework::{Applied, Attribute, Diagnostics, Private};
 use aqemia_addon::release::Session;
+use aqemia_addon::seed::ReleaseSeed;
+use aqemia_release::apply::Forcing;
 use aqemia_release::engine::{Failure, Installed, Options, ReleaseError};
 use aqemia_release::inventory::{Inventory, ReleaseId};
 use aqemia_release::object::ObjectKey;
+
+/// Where a release's seed is kept: private state, never shown in a plan. A chart's renders
+/// draw from it; every release keys its Secrets' digests with it.
+const SEED_KEY: &str = "seed";
+
+pub fn seed_of(private: &Private) -> Option<ReleaseSeed> {
+    ReleaseSeed::decode(private.get(SEED_KEY)?.as_str()?)
+}
+
+pub fn keep_seed(private: &mut Private, seed: &ReleaseSeed) {
+    private.set(SEED_KEY, serde_json::Value::String(seed.encode()));
+}
+
+pub fn new_seed() -> Result<ReleaseSeed, String> {
+    ReleaseSeed::generate().map_err(|e| format!("the operating system gave no random bytes for the release's seed: {e}"))
+}
 
 /// `name`: a release name, as Helm allows them.
 pub fn name_attribute() -> Attribute {
@@ -80,6 +98,11 @@ pub fn release_id(value: &Value) -> ReleaseId {
     ReleaseId { namespace: text(value, "namespace"), name: text(value, "name") }
 }
 
+/// Which conflicts the user lets the release force: all of them with `force_conflicts`.
+pub fn forcing(value: &Value) -> Forcing {
+    Forcing { all: value.get("force_conflicts").and_then(Value::as_bool).unwrap_or(false), take_over_from: None }
+}
+
 /// The engine's options from the flags every release resource has.
 pub fn options(value: &Value, deadline: Instant) -> Options {
     let flag = |name: &str| value.get(name).and_then(Value::as_bool).unwrap_or(false);
@@ -87,7 +110,7 @@ pub fn options(value: &Value, deadline: Instant) -> Options {
         wait: flag("wait"),
         // A chart release always prunes what its chart no longer renders, as Helm does.
         prune: value.get("prune").and_then(Value::as_bool).unwrap_or(true),
-        force_conflicts: flag("force_conflicts"),
+        forcing: forcing(value),
         delete_protected: flag("delete_crds_and_pvcs"),
         deadline,
     }
@@ -123,6 +146,13 @@ pub fn finish(mut planned: Value, private: Private, outcome: Result<Installed, F
     };
     set(&mut planned, "objects", inventory_value(&inventory));
     Applied { state: planned, private, diags }
+}
+
+/// An apply that failed before it touched the cluster: `state` as it was.
+pub fn failed(state: Value, private: Private, detail: String) -> Applied {
+    let mut diags = Diagnostics::new();
+    diags.error("Applying the release failed", detail);
+    Applied { state, private, diags }
 }
 
 /// Uninstalls the release a state names; warns about the objects kept.

@@ -59,6 +59,8 @@ pub struct Engine {
     pub set: TemplateSet,
     /// What random, key, certificate and time functions draw from.
     pub entropy: Entropy,
+    /// What `lookup` reads.
+    pub cluster: crate::lookup::Cluster,
     include_depth: HashMap<String, usize>,
     nested_error: Option<TemplateError>,
 }
@@ -96,7 +98,7 @@ type Result<T> = std::result::Result<T, TemplateError>;
 
 impl Engine {
     pub fn new(set: TemplateSet) -> Engine {
-        Engine { set, entropy: Entropy::system(), include_depth: HashMap::new(), nested_error: None }
+        Engine { set, entropy: Entropy::system(), cluster: Default::default(), include_depth: HashMap::new(), nested_error: None }
     }
 
     /// Renders the template `name` with `data` as dot and `$`.

@@ -2,27 +2,32 @@
 //! is fetched and pinned (version and archive digest in state), rendered by the Helm engine
 //! with a seed the release keeps (so random passwords and certificates do not change from plan
 //! to plan), and applied by the release engine: CRDs and their resources in one apply, each
-//! changing object named in the plan, drift found at refresh. Schema, lifecycle, conversions.
+//! changing object named in the plan, drift found at refresh. Schema, lifecycle, conversions;
+//! `import` reads releases back from the cluster (aqemia's record, or Helm's).
+
+mod import;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::release::{self, finish, inventory_from, open, options, set, text, try_open};
 use crate::config::ProviderConfig;
 use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
+use crate::resources::release::{self, failed, finish, inventory_from, keep_seed, new_seed, open, options, seed_of, set, text, try_open};
 use aqemia_addon::addon::{self, AddOn, Prepared};
+use aqemia_addon::helm_release::is_helm_manager;
 use aqemia_addon::hooks::Event;
 use aqemia_addon::release::{Previous, Session};
 use aqemia_addon::render::{self, Capabilities};
 use aqemia_addon::seed::ReleaseSeed;
 use aqemia_addon::source::{valid_digest, ChartSource};
-use aqemia_addon::AddonError;
+use aqemia_addon::{record, AddonError};
 use aqemia_helm::source::{default_cache_dir, Fetcher};
-use aqemia_release::engine::{self, Failure, Installed, ReleaseError};
+use aqemia_release::apply::Forcing;
+use aqemia_release::engine::{self, Failure, Installed, Options, ReleaseError};
 
 pub const TYPE_NAME: &str = "aqemia_chart";
 const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
@@ -31,8 +36,6 @@ const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
     update: Duration::from_secs(600),
     delete: Duration::from_secs(600),
 };
-/// Where the release's seed is kept: private state, never shown in a plan.
-const SEED_KEY: &str = "seed";
 /// The cluster's capabilities a plan rendered with, handed to apply in the planned private
 /// state: apply renders with them too, so the objects it makes are the ones the plan showed
 /// even when another resource of the same apply adds APIs (the next plan renders with those).
@@ -251,18 +254,18 @@ impl Resource<ProviderConfig> for ChartRelease {
         let objects = match (&prepared.manifests, session.as_mut()) {
             _ if unserved.is_some() => Value::unknown(),
             (Some(manifests), Some(session)) if preview_allowed(plan) => {
-                let force = plan.planned.get("force_conflicts").and_then(Value::as_bool).unwrap_or(false);
                 let recorded = inventory_from(&plan.prior);
                 // What the release applied before, so the dry run takes back its own fields
                 // (drift) without calling them conflicts.
                 let unchanged = aqemia_addon::release::changed(manifests, &recorded).is_empty();
-                let previous = match plan.is_create() || unchanged {
+                let helm = import::helm_records(&plan.private).is_some();
+                let previous = match plan.is_create() || unchanged || helm {
                     true => Vec::new(),
                     false => {
                         previous_release(&fetcher, &plan.prior, seed_of(&plan.private).as_ref(), capabilities, session).await.manifests
                     }
                 };
-                match session.preview(manifests, &recorded, &previous, force).await {
+                match session.preview(manifests, &recorded, &previous, &forcing(&plan.planned, &plan.private)).await {
                     Ok(()) => planned_objects(&prepared, seed.is_some()),
                     Err(e) => return release_diagnostic(&e, &mut plan.diags),
                 }
@@ -302,9 +305,11 @@ impl Resource<ProviderConfig> for ChartRelease {
             Ok(seed) => seed,
             Err(detail) => return failed(planned, private, detail),
         };
-        let outcome = self.install(ctx, &planned, None, &seed, planned_capabilities, deadline).await;
-        private.set(SEED_KEY, serde_json::Value::String(seed.encode()));
-        finish(planned, private, outcome, "creating")
+        let outcome = self.install(ctx, &planned, None, &seed, planned_capabilities, deadline, &private).await;
+        keep_seed(&mut private, &seed);
+        let mut applied = finish(planned, private, outcome, "creating");
+        after_apply(ctx, &mut applied, &seed).await;
+        applied
     }
 
     async fn update(&self, ctx: &Context, prior: Value, planned: Value, mut private: Private) -> Applied {
@@ -318,17 +323,44 @@ impl Resource<ProviderConfig> for ChartRelease {
                 Err(detail) => return failed(prior, private, detail),
             },
         };
-        let outcome = self.install(ctx, &planned, Some((&prior, kept.as_ref())), &seed, planned_capabilities, deadline).await;
+        let outcome = self.install(ctx, &planned, Some((&prior, kept.as_ref())), &seed, planned_capabilities, deadline, &private).await;
         // Rolled back: the cluster holds the prior release again, and so does the state.
         if matches!(&outcome, Err(f) if f.rolled_back) {
-            return finish(prior, private, outcome, "updating");
+            let mut applied = finish(prior, private, outcome, "updating");
+            if let Some(kept) = &kept {
+                after_apply(ctx, &mut applied, kept).await;
+            }
+            return applied;
         }
-        private.set(SEED_KEY, serde_json::Value::String(seed.encode()));
-        finish(planned, private, outcome, "updating")
+        keep_seed(&mut private, &seed);
+        let mut applied = finish(planned, private, outcome, "updating");
+        after_apply(ctx, &mut applied, &seed).await;
+        applied
     }
 
-    async fn read(&self, ctx: &Context, mut state: Value, private: Private) -> Read {
+    async fn import(&self, _ctx: &Context, id: &str) -> Result<(Value, Private), Diagnostics> {
+        Ok((import::skeleton(schema().block.empty_value(), id)?, Private::default()))
+    }
+
+    async fn read(&self, ctx: &Context, mut state: Value, mut private: Private) -> Read {
         let mut diags = Diagnostics::new();
+        if import::is_skeleton(&state) {
+            let completed = async {
+                let mut session = open(&state, &ctx.config).await?;
+                import::complete(&mut session, state.clone(), &mut private, &schema().block.value_type()).await
+            };
+            match completed.await {
+                Ok(complete) => state = complete,
+                Err(e) => {
+                    diags.error(format!("Importing release {}", text(&state, "id")), release::error_text(&e));
+                    return Read { state: Some(state), private, diags };
+                }
+            }
+        }
+        // Imported from Helm and not applied yet: its objects are Helm's until the next apply.
+        if import::helm_records(&private).is_some() {
+            return Read { state: Some(state), private, diags };
+        }
         let refreshed = async {
             let mut session = open(&state, &ctx.config).await?;
             let prepared = match prepare_recorded(&ctx.config, &state, &private, &mut session).await {
@@ -353,6 +385,18 @@ impl Resource<ProviderConfig> for ChartRelease {
 
     async fn delete(&self, ctx: &Context, prior: Value, private: Private) -> Diagnostics {
         let deadline = Instant::now() + TIMEOUTS.resolve(&prior, Operation::Delete);
+        if import::helm_records(&private).is_some() {
+            let mut diags = Diagnostics::new();
+            diags.warning(
+                "Release left to Helm",
+                format!(
+                    "{} was imported from Helm and never applied, so its objects are still Helm's: nothing was deleted. \
+                     `helm uninstall` removes it.",
+                    text(&prior, "id")
+                ),
+            );
+            return diags;
+        }
         if !hooks_enabled(&prior) {
             return release::uninstall(&prior, &ctx.config, deadline, &ctx.cancel).await;
         }
@@ -402,6 +446,7 @@ impl ChartRelease {
         seed: &ReleaseSeed,
         planned_capabilities: Option<Capabilities>,
         deadline: Instant,
+        private: &Private,
     ) -> Result<Installed, Failure> {
         let recorded = prior.map(|(prior, _)| inventory_from(prior)).unwrap_or_default();
         let early = |error: ReleaseError| Failure { inventory: recorded.clone(), error, rolled_back: false };
@@ -420,6 +465,9 @@ impl ChartRelease {
         // The prior release, for a rollback if the upgrade does not become healthy. A prior
         // chart that cannot be fetched any more only costs the rollback.
         let previous = match prior {
+            Some(_) if import::helm_records(private).is_some() => {
+                Previous::unavailable("the previous release was installed by Helm, and aqemia keeps no copy of it".into())
+            }
             Some((prior, prior_seed)) => previous_release(&fetcher, prior, prior_seed, capabilities, &mut session).await,
             None => Previous::default(),
         };
@@ -430,7 +478,7 @@ impl ChartRelease {
         if run_hooks {
             session.run_hooks(hooks, before, deadline, &ctx.cancel).await.map_err(early)?;
         }
-        let options = options(planned, deadline);
+        let options = Options { forcing: forcing(planned, private), ..options(planned, deadline) };
         let installed = session.install(prepared.manifests.unwrap_or_default(), &previous, &recorded, &options, &ctx.cancel).await?;
         if run_hooks {
             if let Err(error) = session.run_hooks(hooks, after, deadline, &ctx.cancel).await {
@@ -646,6 +694,35 @@ fn sets(value: &Value) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The conflicts an apply may force: the user's choice, and while a release is taken over
+/// from Helm, the fields Helm's field manager owns.
+fn forcing(planned: &Value, private: &Private) -> Forcing {
+    let take_over_from = import::helm_records(private).map(|_| is_helm_manager as fn(&str) -> bool);
+    Forcing { take_over_from, ..release::forcing(planned) }
+}
+
+/// After an apply: the release's record written beside its inventory (for an import into
+/// another state), and once a release taken over from Helm is installed, Helm's records
+/// deleted. Both only tidy up: failing at them is a warning.
+async fn after_apply(ctx: &Context, applied: &mut Applied, seed: &ReleaseSeed) {
+    let installed = !applied.diags.has_errors();
+    if !installed && inventory_from(&applied.state).is_empty() {
+        return; // nothing in the cluster to describe
+    }
+    let description = import::description(&applied.state, &schema().block.value_type());
+    let done = async {
+        let session = open(&applied.state, &ctx.config).await?;
+        record::store(session.discovery.client(), &session.id, &description, seed).await?;
+        if installed {
+            import::forget_helm(&session, &mut applied.private).await?;
+        }
+        Ok::<_, ReleaseError>(())
+    };
+    if let Err(e) = done.await {
+        applied.diags.warning("Release records not updated", release::error_text(&e));
+    }
+}
+
 fn hooks_enabled(value: &Value) -> bool {
     value.get("hooks").and_then(Value::as_bool) != Some(false)
 }
@@ -665,10 +742,6 @@ fn take_planned_capabilities(private: &mut Private) -> Option<Capabilities> {
     Some(Capabilities { kube_version, api_versions })
 }
 
-fn seed_of(private: &Private) -> Option<ReleaseSeed> {
-    ReleaseSeed::decode(private.get(SEED_KEY)?.as_str()?)
-}
-
 /// The chart fetcher for this provider: its mirrors, longest prefix first, and the user's
 /// chart cache.
 fn fetcher(config: &ProviderConfig) -> Result<Fetcher, AddonError> {
@@ -682,16 +755,6 @@ fn to_release_error(error: AddonError) -> ReleaseError {
         AddonError::Release(e) => e,
         other => ReleaseError::Other(anyhow::anyhow!(other.to_string())),
     }
-}
-
-fn new_seed() -> Result<ReleaseSeed, String> {
-    ReleaseSeed::generate().map_err(|e| format!("the operating system gave no random bytes for the release's seed: {e}"))
-}
-
-fn failed(state: Value, private: Private, detail: String) -> Applied {
-    let mut diags = Diagnostics::new();
-    diags.error("Installing the chart failed", detail);
-    Applied { state, private, diags }
 }
 
 /// An add-on error as a diagnostic on the argument at fault.
