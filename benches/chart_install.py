@@ -77,6 +77,9 @@ def compare(args, tmp, provider, repo, kube, chart, wait):
         helm_peaks.append(peak.peak_kb)
         subprocess.run([args.helm, "uninstall", "bench", "-n", other, "--kubeconfig", str(kube.kubeconfig)],
                        check=True, capture_output=True)
+        # CRDs a chart keeps past uninstall (cert-manager's crds.keep) stay Helm's: gone, as
+        # the provider's destroy (delete_crds_and_pvcs) leaves them, for the next run.
+        kube.kubectl("delete", "crd", "-l", "app.kubernetes.io/instance=bench", "--ignore-not-found")
         kube.kubectl("delete", "namespace", other, "--wait=false")
         print(f"{chart} run {run + 1}: terraform apply {applies[-1]:.2f} s ({provider_peaks[-1] / 1024:.0f} MiB), "
               f"helm install {helms[-1]:.2f} s ({helm_peaks[-1] / 1024:.0f} MiB)", flush=True)
