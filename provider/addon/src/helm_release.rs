@@ -11,7 +11,7 @@ use k8s_openapi::ByteString;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
 
-use aqemia_release::api::{describe, is_not_found, with_retries};
+use aqemia_release::api::{delete_if_present, describe, with_retries};
 use aqemia_release::engine::ReleaseError;
 
 /// The newest deployed revision of a Helm release.
@@ -67,13 +67,10 @@ pub async fn latest_deployed(client: &kube::Client, namespace: &str, name: &str)
 /// shows a release Helm no longer manages nor `helm uninstall` deletes aqemia's objects.
 pub async fn forget(client: &kube::Client, namespace: &str, records: &[String]) -> Result<(), ReleaseError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let params = Default::default();
     for name in records {
-        match with_retries(|| api.delete(name, &params)).await {
-            Ok(_) => {}
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(anyhow::anyhow!("deleting Helm's record {namespace}/{name}: {}", describe(&e)).into()),
-        }
+        delete_if_present(&api, name, &Default::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("deleting Helm's record {namespace}/{name}: {}", describe(&e)))?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use aqemia_helm::lookup::{Cluster, LiveCluster};
-use aqemia_release::api::{describe, is_not_found, with_retries};
+use aqemia_release::api::{describe, get_if_present, with_retries};
 use aqemia_release::discovery::Discovery;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
@@ -45,10 +45,9 @@ impl Live {
             let list = with_retries(|| api.list(&params)).await.map_err(|e| describe(&e))?;
             return json(serde_json::to_value(&list));
         }
-        match with_retries(|| api.get(name)).await {
-            Ok(object) => json(serde_json::to_value(&object)),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(describe(&e)),
+        match get_if_present(&api, name).await.map_err(|e| describe(&e))? {
+            Some(object) => json(serde_json::to_value(&object)),
+            None => Ok(None),
         }
     }
 }

@@ -9,7 +9,7 @@ use k8s_openapi::ByteString;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
 
-use aqemia_release::api::{describe, is_not_found, with_retries};
+use aqemia_release::api::{delete_if_present, describe, get_if_present, with_retries};
 use aqemia_release::apply::FIELD_MANAGER;
 use aqemia_release::engine::ReleaseError;
 use aqemia_release::inventory::{ReleaseId, MANAGED_BY_LABEL, RELEASE_ANNOTATION};
@@ -29,11 +29,6 @@ pub struct Record {
     pub seed: ReleaseSeed,
 }
 
-/// The record's name: the inventory ConfigMap's, so `kubectl get cm,secret NAME` shows both.
-fn secret_name(id: &ReleaseId) -> String {
-    format!("aqemia-release-{}", id.name)
-}
-
 fn api(client: &kube::Client, id: &ReleaseId) -> Api<Secret> {
     Api::namespaced(client.clone(), &id.namespace)
 }
@@ -46,14 +41,14 @@ pub async fn store(client: &kube::Client, id: &ReleaseId, description: &Value, s
         "kind": "Secret",
         "type": SECRET_TYPE,
         "metadata": {
-            "name": secret_name(id),
+            "name": id.record_name(),
             "namespace": id.namespace,
             "labels": {MANAGED_BY_LABEL: "aqemia"},
             "annotations": {RELEASE_ANNOTATION: id.stamp()},
         },
         "stringData": {DESCRIPTION_KEY: text, SEED_KEY: seed.encode()},
     });
-    let (name, params, patch) = (secret_name(id), PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(&body));
+    let (name, params, patch) = (id.record_name(), PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(&body));
     let api = api(client, id);
     with_retries(|| api.patch(&name, &params, &patch))
         .await
@@ -64,10 +59,11 @@ pub async fn store(client: &kube::Client, id: &ReleaseId, description: &Value, s
 /// The record of `id`; `None` when aqemia keeps none (the release is not aqemia's, or was
 /// installed before releases kept records).
 pub async fn load(client: &kube::Client, id: &ReleaseId) -> Result<Option<Record>, ReleaseError> {
-    let (name, api) = (secret_name(id), api(client, id));
-    let secret = match with_retries(|| api.get(&name)).await {
-        Ok(secret) => secret,
-        Err(e) if is_not_found(&e) => return Ok(None),
+    // Named as the inventory ConfigMap, so `kubectl get cm,secret NAME` shows both.
+    let name = id.record_name();
+    let secret = match get_if_present(&api(client, id), &name).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(anyhow::anyhow!("reading the record of release {}: {}", id.stamp(), describe(&e)).into()),
     };
     if secret.type_.as_deref() != Some(SECRET_TYPE) {
@@ -84,10 +80,7 @@ pub async fn load(client: &kube::Client, id: &ReleaseId) -> Result<Option<Record
 
 /// Deletes the record of `id`; one already gone counts as deleted.
 pub async fn remove(client: &kube::Client, id: &ReleaseId) -> Result<(), ReleaseError> {
-    let (name, params, api) = (secret_name(id), Default::default(), api(client, id));
-    match with_retries(|| api.delete(&name, &params)).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("deleting the record of release {}: {}", id.stamp(), describe(&e)).into()),
-    }
+    delete_if_present(&api(client, id), &id.record_name(), &Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("deleting the record of release {}: {}", id.stamp(), describe(&e)).into())
 }

@@ -72,6 +72,30 @@ where
     }
 }
 
+/// Reads object `name`, retrying transient failures; `None` when it does not exist.
+pub async fn get_if_present<K>(api: &kube::Api<K>, name: &str) -> Result<Option<K>, kube::Error>
+where
+    K: Clone + k8s_openapi::serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    match with_retries(|| api.get(name)).await {
+        Ok(object) => Ok(Some(object)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes object `name`, retrying transient failures; one already gone counts as deleted.
+pub async fn delete_if_present<K>(api: &kube::Api<K>, name: &str, params: &kube::api::DeleteParams) -> Result<(), kube::Error>
+where
+    K: Clone + k8s_openapi::serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    match with_retries(|| api.delete(name, params)).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};

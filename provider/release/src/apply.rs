@@ -10,7 +10,7 @@
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::Value;
 
-use crate::api::{describe, is_not_found, with_retries};
+use crate::api::{delete_if_present, describe, get_if_present, with_retries};
 use crate::discovery::Resolved;
 
 use super::object::ObjectKey;
@@ -70,9 +70,8 @@ pub fn api_for(client: &kube::Client, resolved: &Resolved, key: &ObjectKey) -> A
 
 /// Reads the live object; `None` when it does not exist.
 pub async fn get(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<Option<Value>, ApplyError> {
-    match with_retries(|| api.get(&key.name)).await {
-        Ok(object) => Ok(Some(to_json(&object))),
-        Err(e) if is_not_found(&e) => Ok(None),
+    match get_if_present(api, &key.name).await {
+        Ok(object) => Ok(object.as_ref().map(to_json)),
         Err(e) => Err(ApplyError::Failed { key: key.clone(), message: format!("reading: {}", describe(&e)) }),
     }
 }
@@ -124,11 +123,9 @@ pub async fn dry_run(api: &Api<DynamicObject>, key: &ObjectKey, body: &Value) ->
 /// Deletes with background propagation; an object already gone counts as deleted.
 pub async fn delete(api: &Api<DynamicObject>, key: &ObjectKey) -> Result<(), ApplyError> {
     let params = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
-    match with_retries(|| api.delete(&key.name, &params)).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(ApplyError::Failed { key: key.clone(), message: format!("deleting: {}", describe(&e)) }),
-    }
+    delete_if_present(api, &key.name, &params)
+        .await
+        .map_err(|e| ApplyError::Failed { key: key.clone(), message: format!("deleting: {}", describe(&e)) })
 }
 
 enum PatchError {

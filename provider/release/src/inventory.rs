@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
 
-use crate::api::{describe, is_not_found, with_retries};
+use crate::api::{delete_if_present, describe, get_if_present, with_retries};
 
 use super::apply::FIELD_MANAGER;
 use super::object::ObjectKey;
@@ -34,7 +34,9 @@ impl ReleaseId {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    fn configmap_name(&self) -> String {
+    /// The name of the release's own records in its namespace: the inventory ConfigMap, and
+    /// the Secret of what it was installed from (`aqemia-addon`'s `record`).
+    pub fn record_name(&self) -> String {
         format!("aqemia-release-{}", self.name)
     }
 
@@ -53,16 +55,14 @@ impl ReleaseId {
     /// The inventory stored in the cluster; empty when there is none.
     pub async fn load(&self, client: &kube::Client) -> anyhow::Result<Inventory> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        let name = self.configmap_name();
-        let configmap = match with_retries(|| api.get(&name)).await {
-            Ok(cm) => cm,
-            Err(e) if is_not_found(&e) => return Ok(Inventory::new()),
+        let configmap = match get_if_present(&api, &self.record_name()).await {
+            Ok(Some(cm)) => cm,
+            Ok(None) => return Ok(Inventory::new()),
             Err(e) => anyhow::bail!("reading the inventory of release {}: {}", self.stamp(), describe(&e)),
         };
         let text = configmap.data.and_then(|mut d| d.remove(DATA_KEY)).unwrap_or_else(|| "{}".into());
-        let entries: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("the inventory ConfigMap {} of release {} is damaged: {e}", self.configmap_name(), self.stamp())
-        })?;
+        let entries: BTreeMap<String, String> = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("the inventory ConfigMap {} of release {} is damaged: {e}", self.record_name(), self.stamp()))?;
         Ok(entries.into_iter().filter_map(|(k, v)| k.parse().ok().map(|key| (key, v))).collect())
     }
 
@@ -72,7 +72,7 @@ impl ReleaseId {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
-                "name": self.configmap_name(),
+                "name": self.record_name(),
                 "namespace": self.namespace,
                 "labels": {MANAGED_BY_LABEL: "aqemia"},
                 "annotations": {RELEASE_ANNOTATION: self.stamp()},
@@ -80,7 +80,7 @@ impl ReleaseId {
             "data": {DATA_KEY: serde_json::to_string(&entries).expect("strings serialise")},
         });
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        let (name, params, patch) = (self.configmap_name(), PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(&body));
+        let (name, params, patch) = (self.record_name(), PatchParams::apply(FIELD_MANAGER).force(), Patch::Apply(&body));
         with_retries(|| api.patch(&name, &params, &patch))
             .await
             .map_err(|e| anyhow::anyhow!("writing the inventory of release {}: {}", self.stamp(), describe(&e)))?;
@@ -89,12 +89,9 @@ impl ReleaseId {
 
     pub async fn remove(&self, client: &kube::Client) -> anyhow::Result<()> {
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &self.namespace);
-        let (name, params) = (self.configmap_name(), Default::default());
-        match with_retries(|| api.delete(&name, &params)).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => anyhow::bail!("deleting the inventory of release {}: {}", self.stamp(), describe(&e)),
-        }
+        delete_if_present(&api, &self.record_name(), &Default::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("deleting the inventory of release {}: {}", self.stamp(), describe(&e)))
     }
 }
 

@@ -26,7 +26,7 @@ use aqemia_release::engine::ReleaseError;
 /// objects are aqemia's. Present from the import to the apply that takes the release over.
 const HELM_RECORDS_KEY: &str = "helm_records";
 /// What the inventory says of each object Helm installed, until aqemia applies it.
-pub const INSTALLED_BY_HELM: &str = "installed by Helm";
+const INSTALLED_BY_HELM: &str = "installed by Helm";
 /// State attributes the record leaves out: the connection (a property of the state that
 /// imports), sensitive values, what the cluster itself tells (`objects`), and Terraform's own.
 const NOT_RECORDED: [&str; 5] = ["id", "cluster", "set_sensitive", "objects", "timeouts"];
@@ -129,10 +129,10 @@ pub async fn complete(session: &mut Session, state: Value, private: &mut Private
     }
     let Some(helm) = helm_release::latest_deployed(&client, &session.id.namespace, &session.id.name).await? else {
         return Err(anyhow::anyhow!(
-            "no release {} in the cluster: neither aqemia's record (Secret aqemia-release-{}) nor a deployed Helm release \
+            "no release {} in the cluster: neither aqemia's record (Secret {}) nor a deployed Helm release \
              (Secrets labelled owner=helm, name={})",
             session.id.stamp(),
-            session.id.name,
+            session.id.record_name(),
             session.id.name
         )
         .into());
