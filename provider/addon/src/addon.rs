@@ -14,7 +14,7 @@ use crate::source::ChartSource;
 use crate::AddonError;
 
 /// An add-on as a composite declares it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddOn {
     /// The release name, unique in its namespace.
     pub name: String,
@@ -32,6 +32,20 @@ pub struct AddOn {
     pub readiness: Option<Readiness>,
     /// Names of add-ons of the same stack that must be in place first.
     pub depends_on: Vec<String>,
+}
+
+impl AddOn {
+    /// The add-on with its chart pinned at the version and digest it resolves to now: what a
+    /// plan records, so that the apply installs exactly that.
+    pub async fn pinned(&self, fetcher: &Fetcher) -> Result<AddOn, AddonError> {
+        let resolved = self.source.resolve(fetcher).await?;
+        let mut source = ChartSource { digest: resolved.digest, ..self.source.clone() };
+        // A local chart is what its path holds; only a repository resolves versions.
+        if source.repository.is_some() {
+            source.version = resolved.version;
+        }
+        Ok(AddOn { source, ..self.clone() })
+    }
 }
 
 /// Proof that an add-on serves, where its objects' health is not enough.

@@ -7,10 +7,10 @@
 //! `documents` reads YAML as Kubernetes does (one reader for manifests and rendered charts);
 //! `source` fetches and pins charts; `render` turns a chart into object bodies; `seed` keeps
 //! renders repeatable and Secret digests keyed; `hooks` runs chart hooks as Helm does;
-//! `lookup` lets templates read the live cluster; `release` is a release's conversation with
+//! `lookup` lets templates read the live cluster; `readiness` waits for webhooks to answer; `release` is a release's conversation with
 //! its cluster; `record` keeps what a release was
 //! installed from in the cluster, and `helm_release` reads what Helm kept, for imports;
-//! `addon` and `stack` put these together.
+//! `addon`, `install` and `stack` put these together.
 //!
 //! Like the engines, this crate knows nothing of Terraform: it takes a `kube::Client`.
 
@@ -18,7 +18,9 @@ pub mod addon;
 pub mod documents;
 pub mod helm_release;
 pub mod hooks;
+pub mod install;
 pub mod lookup;
+pub mod readiness;
 pub mod record;
 pub mod release;
 pub mod render;
@@ -52,4 +54,13 @@ pub enum AddonError {
     Release(#[from] ReleaseError),
     #[error("{0}")]
     Stack(String),
+}
+
+impl From<AddonError> for ReleaseError {
+    fn from(error: AddonError) -> Self {
+        match error {
+            AddonError::Release(e) => e,
+            other => ReleaseError::Other(anyhow::anyhow!(other.to_string())),
+        }
+    }
 }

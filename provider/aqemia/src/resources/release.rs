@@ -81,9 +81,13 @@ pub fn connection(value: &Value) -> Result<Option<Connection>, ReleaseError> {
 
 /// The release a state or plan names, in its cluster.
 pub async fn open(value: &Value, provider: &ProviderConfig) -> Result<Session, ReleaseError> {
+    Ok(Session::new(client(value, provider).await?, release_id(value)))
+}
+
+/// A client of the cluster a value's `cluster` names.
+pub async fn client(value: &Value, provider: &ProviderConfig) -> Result<kube::Client, ReleaseError> {
     let connection = connection(value)?.ok_or_else(|| anyhow::anyhow!("the cluster connection is not known"))?;
-    let client = connection.client(provider).await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?;
-    Ok(Session::new(client, release_id(value)))
+    Ok(connection.client(provider).await.map_err(|e| e.context(format!("connecting to {}", connection.describe())))?)
 }
 
 /// A session at plan time, when the cluster answers; `None` when it cannot be reached (it may
@@ -157,33 +161,27 @@ pub fn failed(state: Value, private: Private, detail: String) -> Applied {
 
 /// Uninstalls the release a state names; warns about the objects kept.
 pub async fn uninstall(prior: &Value, provider: &ProviderConfig, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
-    match open(prior, provider).await {
-        Ok(mut session) => uninstall_in(&mut session, prior, deadline, cancel).await,
-        Err(e) => {
-            let mut diags = Diagnostics::new();
-            diags.error("Release failed", error_text(&e));
-            diags
-        }
+    let mut diags = Diagnostics::new();
+    let uninstalled = async { open(prior, provider).await?.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await };
+    match uninstalled.await {
+        Ok(kept) => warn_kept(&kept, &mut diags),
+        Err(e) => diags.error("Release failed", error_text(&e)),
     }
+    diags
 }
 
-/// As `uninstall`, in a session the caller already has open (a chart's, which ran its
-/// delete hooks in it).
-pub async fn uninstall_in(session: &mut Session, prior: &Value, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    match session.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await {
-        Ok(kept) if !kept.is_empty() => diags.warning(
+/// Names the protected objects an uninstall left in place.
+pub fn warn_kept(kept: &[ObjectKey], diags: &mut Diagnostics) {
+    if !kept.is_empty() {
+        diags.warning(
             "Objects kept in the cluster",
             format!(
                 "These were left in place because deleting them can delete data or every resource of a kind: {}. \
                  Set delete_crds_and_pvcs = true to delete them with the release.",
-                join(&kept)
+                join(kept)
             ),
-        ),
-        Ok(_) => {}
-        Err(e) => diags.error("Release failed", error_text(&e)),
+        );
     }
-    diags
 }
 
 /// A planned `id` not known yet is `<namespace>/<name>` once both are.

@@ -19,8 +19,8 @@ use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Pr
 use crate::resources::release::{self, failed, finish, inventory_from, keep_seed, new_seed, open, options, seed_of, set, text, try_open};
 use aqemia_addon::addon::{self, AddOn, Prepared};
 use aqemia_addon::helm_release::is_helm_manager;
-use aqemia_addon::hooks::Event;
-use aqemia_addon::release::{Previous, Session};
+use aqemia_addon::install::{self, Installation, Prior, Target, Unrenderable};
+use aqemia_addon::release::Session;
 use aqemia_addon::render::{self, Capabilities};
 use aqemia_addon::seed::ReleaseSeed;
 use aqemia_addon::source::{valid_digest, ChartSource};
@@ -261,9 +261,10 @@ impl Resource<ProviderConfig> for ChartRelease {
                 let helm = import::helm_records(&plan.private).is_some();
                 let previous = match plan.is_create() || unchanged || helm {
                     true => Vec::new(),
-                    false => {
-                        previous_release(&fetcher, &plan.prior, seed_of(&plan.private).as_ref(), capabilities, session).await.manifests
-                    }
+                    false => match installation_of(&plan.prior, seed_of(&plan.private)) {
+                        Some(installation) => install::previous(&fetcher, &installation, capabilities, session).await.manifests,
+                        None => Vec::new(),
+                    },
                 };
                 match session.preview(manifests, &recorded, &previous, &forcing(&plan.planned, &plan.private)).await {
                     Ok(()) => planned_objects(&prepared, seed.is_some()),
@@ -323,7 +324,7 @@ impl Resource<ProviderConfig> for ChartRelease {
                 Err(detail) => return failed(prior, private, detail),
             },
         };
-        let outcome = self.install(ctx, &planned, Some((&prior, kept.as_ref())), &seed, planned_capabilities, deadline, &private).await;
+        let outcome = self.install(ctx, &planned, Some((&prior, kept)), &seed, planned_capabilities, deadline, &private).await;
         // Rolled back: the cluster holds the prior release again, and so does the state.
         if matches!(&outcome, Err(f) if f.rolled_back) {
             let mut applied = finish(prior, private, outcome, "updating");
@@ -363,9 +364,9 @@ impl Resource<ProviderConfig> for ChartRelease {
         }
         let refreshed = async {
             let mut session = open(&state, &ctx.config).await?;
-            let prepared = match prepare_recorded(&ctx.config, &state, &private, &mut session).await {
+            let prepared = match render_recorded(&ctx.config, &state, &private, &mut session).await {
                 Err(Unrenderable::Changed(chart)) => return Ok(Err(chart)),
-                prepared => prepared?,
+                prepared => prepared.map_err(AddonError::from)?,
             };
             session.refresh(&prepared.manifests.unwrap_or_default(), &inventory_from(&state)).await.map(Ok)
         }
@@ -376,7 +377,7 @@ impl Resource<ProviderConfig> for ChartRelease {
             // as drift; the plan renders the chart as it is now and shows what changes.
             Ok(Err(chart)) => diags.warning(
                 "Drift not checked",
-                format!("{}: drift in its objects is checked again once the next apply installs it.", changed_in_place(&chart)),
+                format!("{}: drift in its objects is checked again once the next apply installs it.", install::changed_in_place(&chart)),
             ),
             Err(e) => diags.error("Reading the release failed", release::error_text(&e)),
         }
@@ -397,52 +398,36 @@ impl Resource<ProviderConfig> for ChartRelease {
             );
             return diags;
         }
-        if !hooks_enabled(&prior) {
-            return release::uninstall(&prior, &ctx.config, deadline, &ctx.cancel).await;
-        }
         let mut diags = Diagnostics::new();
-        let mut session = match open(&prior, &ctx.config).await {
-            Ok(session) => session,
-            Err(e) => {
-                diags.error("Uninstalling the release failed", release::error_text(&e));
-                return diags;
-            }
+        let uninstalled = async {
+            let mut session = open(&prior, &ctx.config).await?;
+            let (fetcher, installation) = recorded(&ctx.config, &prior, &private)?;
+            Ok::<_, AddonError>(install::uninstall(&mut session, &fetcher, &installation, &options(&prior, deadline), &ctx.cancel).await?)
         };
-        // The delete hooks come from rendering the release again, as it was installed; a
-        // release that cannot be rendered any more is still uninstalled.
-        let hooks = match prepare_recorded(&ctx.config, &prior, &private, &mut session).await {
-            Ok(prepared) => prepared.rendered.hooks,
-            Err(e) => {
-                diags.warning(
-                    "Delete hooks not run",
-                    format!("The release could not be rendered again to find its delete hooks: {}", release::error_text(&e.into())),
-                );
-                Vec::new()
+        match uninstalled.await {
+            Ok(uninstalled) => {
+                if let Some(why) = uninstalled.hooks_not_run {
+                    diags.warning(
+                        "Delete hooks not run",
+                        format!("The release could not be rendered again to find its delete hooks: {why}"),
+                    );
+                }
+                release::warn_kept(&uninstalled.kept, &mut diags);
             }
-        };
-        if let Err(e) = session.run_hooks(&hooks, Event::PreDelete, deadline, &ctx.cancel).await {
-            diags.error("Uninstalling the release failed", format!("{}\n\nNothing was deleted.", release::error_text(&e)));
-            return diags;
-        }
-        diags.extend(release::uninstall_in(&mut session, &prior, deadline, &ctx.cancel).await);
-        if !diags.has_errors() {
-            if let Err(e) = session.run_hooks(&hooks, Event::PostDelete, deadline, &ctx.cancel).await {
-                diags.error("Uninstalling the release failed", release::error_text(&e));
-            }
+            Err(e) => diags.error("Uninstalling the release failed", release::error_text(&e.into())),
         }
         diags
     }
 }
 
 impl ChartRelease {
-    /// Renders and installs (or upgrades) the planned release. Everything renders before the
-    /// first write, so a chart that fails to render touches nothing. Returns the planned value
-    /// with what only apply learns (random objects' digests come with the inventory).
+    /// Renders and installs (or upgrades) the planned release. Returns the planned value with
+    /// what only apply learns (random objects' digests come with the inventory).
     async fn install(
         &self,
         ctx: &Context,
         planned: &Value,
-        prior: Option<(&Value, Option<&ReleaseSeed>)>,
+        prior: Option<(&Value, Option<ReleaseSeed>)>,
         seed: &ReleaseSeed,
         planned_capabilities: Option<Capabilities>,
         deadline: Instant,
@@ -450,127 +435,60 @@ impl ChartRelease {
     ) -> Result<Installed, Failure> {
         let recorded = prior.map(|(prior, _)| inventory_from(prior)).unwrap_or_default();
         let early = |error: ReleaseError| Failure { inventory: recorded.clone(), error, rolled_back: false };
-        let fetcher = fetcher(&ctx.config).map_err(|e| early(to_release_error(e)))?;
+        let fetcher = fetcher(&ctx.config).map_err(|e| early(e.into()))?;
         let addon = addon_of(planned, Pin::Recorded).ok_or_else(|| early(anyhow::anyhow!("the plan does not name a chart").into()))?;
         let mut session = open(planned, &ctx.config).await.map_err(early)?;
-        if planned.get("create_namespace").and_then(Value::as_bool) == Some(true) {
-            session.ensure_namespace().await.map_err(early)?;
-        }
-        let capabilities = match planned_capabilities {
-            Some(planned) => Some(planned),
-            None => Some(session.capabilities().await.map_err(early)?),
+        let installation = prior.and_then(|(prior, seed)| installation_of(prior, seed));
+        let prior = match (&installation, import::helm_records(private)) {
+            (Some(_), Some(_)) => Prior::Foreign {
+                inventory: &recorded,
+                why: "the previous release was installed by Helm, and aqemia keeps no copy of it".into(),
+            },
+            (Some(installation), None) => Prior::Installed(installation),
+            (None, _) => Prior::Nothing,
         };
-        let prepare = Preparation { addon: &addon, fetcher: &fetcher, seed: Some(seed), capabilities: capabilities.clone() };
-        let prepared = prepare.at(revision_of(planned).unwrap_or(1), Some(&mut session)).await.map_err(|e| early(to_release_error(e)))?;
-        // The prior release, for a rollback if the upgrade does not become healthy. A prior
-        // chart that cannot be fetched any more only costs the rollback.
-        let previous = match prior {
-            Some(_) if import::helm_records(private).is_some() => {
-                Previous::unavailable("the previous release was installed by Helm, and aqemia keeps no copy of it".into())
-            }
-            Some((prior, prior_seed)) => previous_release(&fetcher, prior, prior_seed, capabilities, &mut session).await,
-            None => Previous::default(),
+        let target = Target {
+            addon: &addon,
+            revision: revision_of(planned).unwrap_or(1),
+            seed,
+            hooks: hooks_enabled(planned),
+            create_namespace: planned.get("create_namespace").and_then(Value::as_bool) == Some(true),
+            capabilities: planned_capabilities,
         };
-        let run_hooks = hooks_enabled(planned);
-        let (before, after) =
-            if prior.is_some() { (Event::PreUpgrade, Event::PostUpgrade) } else { (Event::PreInstall, Event::PostInstall) };
-        let hooks = &prepared.rendered.hooks;
-        if run_hooks {
-            session.run_hooks(hooks, before, deadline, &ctx.cancel).await.map_err(early)?;
-        }
         let options = Options { forcing: forcing(planned, private), ..options(planned, deadline) };
-        let installed = session.install(prepared.manifests.unwrap_or_default(), &previous, &recorded, &options, &ctx.cancel).await?;
-        if run_hooks {
-            if let Err(error) = session.run_hooks(hooks, after, deadline, &ctx.cancel).await {
-                return Err(Failure { inventory: installed.inventory, error, rolled_back: false });
-            }
-        }
-        Ok(installed)
+        install::install(&mut session, &fetcher, target, prior, &options, &ctx.cancel).await
     }
 }
 
-/// Why the release a state records cannot be rendered as it was installed.
-enum Unrenderable {
-    /// A local chart (directory or archive) that changed in place since: named.
-    Changed(String),
-    Failed(ReleaseError),
+/// The release a state or plan records, as it was installed; `None` while any input is unknown.
+fn installation_of(value: &Value, seed: Option<ReleaseSeed>) -> Option<Installation> {
+    Some(Installation {
+        addon: addon_of(value, Pin::Recorded)?,
+        revision: revision_of(value).unwrap_or(1),
+        seed,
+        hooks: hooks_enabled(value),
+        inventory: inventory_from(value),
+    })
 }
 
-impl From<ReleaseError> for Unrenderable {
-    fn from(error: ReleaseError) -> Self {
-        Unrenderable::Failed(error)
-    }
-}
-
-impl From<Unrenderable> for ReleaseError {
-    fn from(error: Unrenderable) -> Self {
-        match error {
-            Unrenderable::Changed(chart) => anyhow::anyhow!("{}", changed_in_place(&chart)).into(),
-            Unrenderable::Failed(error) => error,
-        }
-    }
-}
-
-/// What a local chart changed in place since its release was installed means for the release.
-fn changed_in_place(chart: &str) -> String {
-    format!("{chart} changed since the release was installed, and keeps no copy of what was installed")
-}
-
-/// Renders the release a state records, as it was installed: its chart at the recorded
-/// version and digest, its seed and revision, the cluster's capabilities.
-async fn prepare_recorded(
+/// Renders the release a state records, as it was installed, against the cluster's
+/// capabilities.
+async fn render_recorded(
     provider: &ProviderConfig,
     state: &Value,
     private: &Private,
     session: &mut Session,
 ) -> Result<Prepared, Unrenderable> {
-    let fetcher = fetcher(provider).map_err(to_release_error)?;
-    let capabilities = Some(session.capabilities().await?);
-    Ok(render_recorded(&fetcher, state, seed_of(private).as_ref(), capabilities, session).await?)
+    let (fetcher, installation) = recorded(provider, state, private).map_err(Unrenderable::Failed)?;
+    let capabilities = session.capabilities().await.map_err(|e| Unrenderable::Failed(e.into()))?;
+    install::render_installed(&fetcher, &installation, Some(capabilities), session).await
 }
 
-/// The prior release, rendered again with its seed: what a rollback returns to (its objects,
-/// and its hooks when `hooks` is on) and what the release applied before. A prior chart that
-/// cannot be rendered as it was any more only costs those, and the failure of an upgrade
-/// says why it was not rolled back.
-async fn previous_release(
-    fetcher: &Fetcher,
-    prior: &Value,
-    seed: Option<&ReleaseSeed>,
-    capabilities: Option<Capabilities>,
-    session: &mut Session,
-) -> Previous {
-    match render_recorded(fetcher, prior, seed, capabilities, session).await {
-        Ok(prepared) => {
-            let manifests = prepared.manifests.unwrap_or_default();
-            if !aqemia_addon::release::renders_as_recorded(&manifests, &inventory_from(prior)) {
-                return Previous::unavailable(format!(
-                    "rendered again, {} no longer gives the objects of the previous release (its templates depend on \
-                     something that changed since, such as the cluster's version or APIs)",
-                    text(prior, "chart")
-                ));
-            }
-            Previous { manifests, hooks: if hooks_enabled(prior) { prepared.rendered.hooks } else { Vec::new() }, unavailable: None }
-        }
-        Err(Unrenderable::Changed(chart)) => Previous::unavailable(changed_in_place(&chart)),
-        Err(Unrenderable::Failed(e)) => Previous::unavailable(format!("the previous release could not be rendered again: {e}")),
-    }
-}
-
-/// A state's or plan's release rendered exactly as recorded (version, digest, revision).
-async fn render_recorded(
-    fetcher: &Fetcher,
-    value: &Value,
-    seed: Option<&ReleaseSeed>,
-    capabilities: Option<Capabilities>,
-    session: &mut Session,
-) -> Result<Prepared, Unrenderable> {
-    let failed = |e: AddonError| Unrenderable::Failed(to_release_error(e));
-    let addon = addon_of(value, Pin::Recorded).ok_or_else(|| failed(AddonError::Source("the state does not name a chart".into())))?;
-    match (Preparation { addon: &addon, fetcher, seed, capabilities }).at(revision_of(value).unwrap_or(1), Some(session)).await {
-        Err(AddonError::DigestMismatch { .. }) if addon.source.repository.is_none() => Err(Unrenderable::Changed(addon.source.chart)),
-        other => other.map_err(failed),
-    }
+/// The fetcher and the installation a state records.
+fn recorded(provider: &ProviderConfig, state: &Value, private: &Private) -> Result<(Fetcher, Installation), AddonError> {
+    let installation =
+        installation_of(state, seed_of(private)).ok_or_else(|| AddonError::Source("the state does not name a chart".into()))?;
+    Ok((fetcher(provider)?, installation))
 }
 
 /// Whether the plan may try each changed object with a server-side dry run: not when the
@@ -744,17 +662,10 @@ fn take_planned_capabilities(private: &mut Private) -> Option<Capabilities> {
 
 /// The chart fetcher for this provider: its mirrors, longest prefix first, and the user's
 /// chart cache.
-fn fetcher(config: &ProviderConfig) -> Result<Fetcher, AddonError> {
+pub(crate) fn fetcher(config: &ProviderConfig) -> Result<Fetcher, AddonError> {
     let mut mirrors: Vec<(String, String)> = config.chart_mirrors.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     mirrors.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     Fetcher::new(default_cache_dir(), mirrors).map_err(|e| AddonError::Source(e.to_string()))
-}
-
-fn to_release_error(error: AddonError) -> ReleaseError {
-    match error {
-        AddonError::Release(e) => e,
-        other => ReleaseError::Other(anyhow::anyhow!(other.to_string())),
-    }
 }
 
 /// An add-on error as a diagnostic on the argument at fault.

@@ -8,10 +8,11 @@
 
 mod data_source;
 mod resource;
+mod stack;
 mod store;
 
 use crate::framework::Registry;
 
 pub fn register(registry: Registry) -> Registry {
-    registry.resource(resource::Conformance::from_env()).data_source(data_source::ConformanceEcho)
+    registry.resource(resource::Conformance::from_env()).resource(stack::ConformanceStack).data_source(data_source::ConformanceEcho)
 }
