@@ -458,12 +458,38 @@ def test_lookup_reads_the_live_cluster(tf, kube, tmp_path):
           password: {{ dig "data" "password" (randAlphaNum 16 | b64enc) $existing | quote }}
           absent: {{ lookup "v1" "Secret" .Release.Namespace "absent" | len | toString | b64enc | quote }}
         """
-    chart = write_chart(tmp_path / "charts", {"credentials.yaml": template})
+    # crowdsec's idiom: a token generated at install and read back from the release's own
+    # Secret from then on, and a Deployment annotated with the checksum of that Secret's
+    # template. The first render checksums another draw than the Secret holds; the install
+    # renders again once the Secret exists, so the next plan is already empty.
+    own = """
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: {{ .Release.Name }}-token
+        data:
+          token: {{ dig "data" "token" (randAlphaNum 32 | b64enc) (lookup "v1" "Secret" .Release.Namespace (printf "%s-token" .Release.Name)) | quote }}
+        """
+    deployment = DEMO_TEMPLATES["deployment.yaml"].replace(
+        "            metadata: {labels: {app: {{ .Release.Name }}}}",
+        "            metadata:\n"
+        "              labels: {app: {{ .Release.Name }}}\n"
+        '              annotations: {checksum/token: {{ include (print $.Template.BasePath "/token.yaml") . | sha256sum }}}',
+    )
+    chart = write_chart(tmp_path / "charts", {"credentials.yaml": template, "token.yaml": own, "deployment.yaml": deployment},
+                        values="replicas: 1\n")
     tf.write(chart_config(kube, ns, f'chart = "{chart}"'))
     tf.init()
     tf.apply()
     assert secret_value(kube, "demo-credentials", ns, "password") == "kept-by-lookup"
     assert secret_value(kube, "demo-credentials", ns, "absent") == "0"
+    token = secret_value(kube, "demo-token", ns, "token")
+    # The checksum is of the Secret that exists, not of the first render's other draw.
+    encoded = kube.get("secret", "demo-token", ns)["data"]["token"]
+    rendered = f'apiVersion: v1\nkind: Secret\nmetadata:\n  name: demo-token\ndata:\n  token: "{encoded}"\n'
+    annotations = kube.get("deployment", "demo", ns)["spec"]["template"]["metadata"]["annotations"]
+    assert len(token) == 32
+    assert annotations["checksum/token"] == hashlib.sha256(rendered.encode()).hexdigest(), rendered
     tf.assert_no_changes()
     tf.destroy()
     assert kube.get("secret", "preexisting", ns) is not None

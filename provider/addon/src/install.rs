@@ -3,7 +3,7 @@
 //! add-on of a stack.
 
 use aqemia_helm::source::Fetcher;
-use aqemia_release::engine::{Failure, Installed, Options, ReleaseError};
+use aqemia_release::engine::{self, Failure, Installed, Options, ReleaseError};
 use aqemia_release::inventory::Inventory;
 use aqemia_release::object::ObjectKey;
 use tokio_util::sync::CancellationToken;
@@ -152,12 +152,12 @@ pub async fn install(
         Some(planned) => planned,
         None => session.capabilities().await.map_err(early)?,
     };
-    let context = Context { fetcher, seed: Some(target.seed), revision: target.revision, capabilities: Some(capabilities.clone()) };
-    let prepared = addon::prepare(target.addon, context, Some(session)).await.map_err(|e| early(e.into()))?;
+    let context = || Context { fetcher, seed: Some(target.seed), revision: target.revision, capabilities: Some(capabilities.clone()) };
+    let prepared = addon::prepare(target.addon, context(), Some(session)).await.map_err(|e| early(e.into()))?;
     // The prior release, for a rollback if the upgrade does not become healthy.
     let (previous, upgrade) = match prior {
         Prior::Nothing => (Previous::default(), false),
-        Prior::Installed(installation) => (self::previous(fetcher, installation, Some(capabilities), session).await, true),
+        Prior::Installed(installation) => (self::previous(fetcher, installation, Some(capabilities.clone()), session).await, true),
         Prior::Foreign { why, .. } => (Previous::unavailable(why), true),
     };
     let (before, after) = if upgrade { (Event::PreUpgrade, Event::PostUpgrade) } else { (Event::PreInstall, Event::PostInstall) };
@@ -165,7 +165,23 @@ pub async fn install(
     if target.hooks {
         session.run_hooks(hooks, before, options.deadline, cancel).await.map_err(early)?;
     }
-    let installed = session.install(prepared.manifests.unwrap_or_default(), &previous, &recorded, options, cancel).await?;
+    let manifests = prepared.manifests.unwrap_or_default();
+    let mut installed = session.install(manifests.clone(), &previous, &recorded, options, cancel).await?;
+    // A template that reads the cluster can render otherwise once the release's own objects
+    // exist: a chart that generates a password when `lookup` finds no Secret, and reuses the
+    // Secret's from then on, checksums a different text on the next render. Rendered again
+    // and applied where it differs, as `helm upgrade` would, so that the next plan finds
+    // the release as it renders. Only templates that drew randomness or read the cluster can
+    // differ; one pass, so a template that reads something ever-changing cannot loop.
+    if prepared.rendered.objects.iter().any(|object| object.random) {
+        let again = addon::prepare(target.addon, context(), Some(session)).await;
+        let again = again.map_err(|e| Failure { inventory: installed.inventory.clone(), error: e.into(), rolled_back: false })?;
+        let again = again.manifests.unwrap_or_default();
+        if engine::inventory_of(&again) != installed.inventory {
+            let first = Previous { manifests, ..Previous::default() };
+            installed = session.install(again, &first, &installed.inventory, options, cancel).await?;
+        }
+    }
     if target.hooks {
         if let Err(error) = session.run_hooks(hooks, after, options.deadline, cancel).await {
             return Err(Failure { inventory: installed.inventory, error, rolled_back: false });
