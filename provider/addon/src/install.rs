@@ -3,8 +3,9 @@
 //! add-on of a stack.
 
 use aqemia_helm::source::Fetcher;
-use aqemia_release::engine::{self, Failure, Installed, Options, ReleaseError};
+use aqemia_release::engine::{Failure, Installed, Options, ReleaseError};
 use aqemia_release::inventory::Inventory;
+use aqemia_release::manifest::Manifest;
 use aqemia_release::object::ObjectKey;
 use tokio_util::sync::CancellationToken;
 
@@ -170,17 +171,14 @@ pub async fn install(
     // A template that reads the cluster can render otherwise once the release's own objects
     // exist: a chart that generates a password when `lookup` finds no Secret, and reuses the
     // Secret's from then on, checksums a different text on the next render. Rendered again
-    // and applied where it differs, as `helm upgrade` would, so that the next plan finds
-    // the release as it renders. Only templates that drew randomness or read the cluster can
-    // differ; one pass, so a template that reads something ever-changing cannot loop.
+    // and the objects that differ applied, as `helm upgrade` would, so that the next plan
+    // finds the release as it renders. Only templates that drew randomness or read the
+    // cluster can differ; one pass, so a template that reads something ever-changing cannot
+    // loop.
     if prepared.rendered.objects.iter().any(|object| object.random) {
         let again = addon::prepare(target.addon, context(), Some(session)).await;
         let again = again.map_err(|e| Failure { inventory: installed.inventory.clone(), error: e.into(), rolled_back: false })?;
-        let again = again.manifests.unwrap_or_default();
-        if engine::inventory_of(&again) != installed.inventory {
-            let first = Previous { manifests, ..Previous::default() };
-            installed = session.install(again, &first, &installed.inventory, options, cancel).await?;
-        }
+        installed = converge(session, again.manifests.unwrap_or_default(), manifests, installed, options, cancel).await?;
     }
     if target.hooks {
         if let Err(error) = session.run_hooks(hooks, after, options.deadline, cancel).await {
@@ -188,6 +186,38 @@ pub async fn install(
         }
     }
     Ok(installed)
+}
+
+/// Applies the objects of `again`, a second render, that differ from what `installed` holds,
+/// the first render's objects being what they return to. The same objects with other digests
+/// are applied alone; objects added or gone make it a whole install.
+async fn converge(
+    session: &mut Session,
+    again: Vec<Manifest>,
+    first: Vec<Manifest>,
+    installed: Installed,
+    options: &Options,
+    cancel: &CancellationToken,
+) -> Result<Installed, Failure> {
+    let changed: Vec<Manifest> = again.iter().filter(|m| installed.inventory.get(&m.key) != Some(&m.digest)).cloned().collect();
+    if changed.is_empty() {
+        return Ok(installed);
+    }
+    let first = Previous { manifests: first, ..Previous::default() };
+    let same_objects = again.len() == installed.inventory.len() && again.iter().all(|m| installed.inventory.contains_key(&m.key));
+    if !same_objects {
+        return session.install(again, &first, &installed.inventory, options, cancel).await;
+    }
+    // Without pruning, the engine keeps the rest of the release; its inventory, in state and
+    // in the cluster, is the whole release with the new digests.
+    let mut inventory = installed.inventory;
+    let partial = Options { prune: false, ..options.clone() };
+    let applied = session.install(changed, &first, &inventory, &partial, cancel).await?;
+    inventory.extend(applied.inventory);
+    if let Err(e) = session.id.store(session.discovery.client(), &inventory).await {
+        return Err(Failure { inventory, error: e.into(), rolled_back: false });
+    }
+    Ok(Installed { inventory, kept: installed.kept })
 }
 
 /// What an uninstall did.
