@@ -118,16 +118,19 @@ def main():
             # become ready on the test bed, so nothing waits.
             tf.write(PROVIDER_BLOCK + block("kube-prometheus-stack", ns, kube, wait=False))
             tf.init()
-            tf.apply()
-            charts = sorted(UPSTREAM)
-            tf.write(PROVIDER_BLOCK + "".join(block(c, ns, kube, wait=False) for c in charts))
-            all_apply = timed(lambda: tf.apply())
-            plans, per_plan = [], []
-            for _ in range(args.runs):
-                before = requests_served(kube)
-                plans.append(timed(lambda: tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode")))
-                per_plan.append(requests_served(kube) - before)
-            tf.destroy()
+            try:
+                tf.apply()
+                charts = sorted(UPSTREAM)
+                tf.write(PROVIDER_BLOCK + "".join(block(c, ns, kube, wait=False) for c in charts))
+                all_apply = timed(lambda: tf.apply())
+                plans, per_plan = [], []
+                for _ in range(args.runs):
+                    before = requests_served(kube)
+                    plans.append(timed(lambda: tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode")))
+                    per_plan.append(requests_served(kube) - before)
+            finally:
+                # A failed run leaves nothing for the next one to meet (or for the tests).
+                tf.destroy()
             print(f"\nall {len(charts)} charts of ../shared/charts together (wait = false):")
             print(f"  terraform apply (the others after kube-prometheus-stack)  {all_apply:7.2f} s")
             print(f"  no-op terraform plan (median of {args.runs})                 {med(plans):7.2f} s")
