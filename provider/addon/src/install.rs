@@ -78,6 +78,21 @@ pub async fn render_installed(
     }
 }
 
+/// The release rendered exactly as installed, against the capabilities the cluster has now.
+pub async fn render_in_cluster(fetcher: &Fetcher, installation: &Installation, session: &mut Session) -> Result<Prepared, Unrenderable> {
+    let capabilities = session.capabilities().await.map_err(|e| Unrenderable::Failed(e.into()))?;
+    render_installed(fetcher, installation, Some(capabilities), session).await
+}
+
+/// The release's inventory as the cluster has it now (see `Session::refresh`), against the
+/// release rendered as installed. A local chart changed in place is not compared: its edits
+/// would read as drift.
+pub async fn refresh(session: &mut Session, fetcher: &Fetcher, installation: &Installation) -> Result<Inventory, Unrenderable> {
+    let prepared = render_in_cluster(fetcher, installation, session).await?;
+    let manifests = prepared.manifests.unwrap_or_default();
+    session.refresh(&manifests, &installation.inventory).await.map_err(|e| Unrenderable::Failed(e.into()))
+}
+
 /// What a rollback of an upgrade from `installation` returns to: its objects, rendered again,
 /// and its hooks when it ran them. A release that cannot be rendered as it was any more only
 /// costs the rollback, and the failure of an upgrade says why it was not rolled back.
@@ -242,13 +257,9 @@ pub async fn uninstall(
     let mut uninstalled = Uninstalled::default();
     let mut hooks = Vec::new();
     if installation.hooks {
-        let rendered = match session.capabilities().await {
-            Ok(capabilities) => render_installed(fetcher, installation, Some(capabilities), session).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match rendered {
+        match render_in_cluster(fetcher, installation, session).await {
             Ok(prepared) => hooks = prepared.rendered.hooks,
-            Err(why) => uninstalled.hooks_not_run = Some(why),
+            Err(why) => uninstalled.hooks_not_run = Some(why.to_string()),
         }
     }
     session

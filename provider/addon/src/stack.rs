@@ -269,9 +269,7 @@ pub async fn refresh(client: &kube::Client, fetcher: &Fetcher, deployed: &[Deplo
 async fn refresh_one(client: &kube::Client, fetcher: &Fetcher, deployed: &Deployed) -> Result<Deployed, AddonError> {
     let addon = &deployed.release.addon;
     let mut session = Session::new(client.clone(), release_id(addon));
-    let capabilities = session.capabilities().await?;
-    let prepared = install::render_installed(fetcher, &deployed.release, Some(capabilities), &mut session).await?;
-    let inventory = session.refresh(&prepared.manifests.unwrap_or_default(), &deployed.release.inventory).await?;
+    let inventory = install::refresh(&mut session, fetcher, &deployed.release).await?;
     let mut extras_session = Session::new(client.clone(), extras_id(addon));
     let extras = place_extras(&mut extras_session, addon, deployed.release.seed.as_ref()).await?;
     let extras = extras_session.refresh(&extras, &deployed.extras).await?;

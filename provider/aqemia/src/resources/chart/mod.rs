@@ -363,23 +363,19 @@ impl Resource<ProviderConfig> for ChartRelease {
             return Read { state: Some(state), private, diags };
         }
         let refreshed = async {
-            let mut session = open(&state, &ctx.config).await?;
-            let prepared = match render_recorded(&ctx.config, &state, &private, &mut session).await {
-                Err(Unrenderable::Changed(chart)) => return Ok(Err(chart)),
-                prepared => prepared.map_err(AddonError::from)?,
-            };
-            session.refresh(&prepared.manifests.unwrap_or_default(), &inventory_from(&state)).await.map(Ok)
-        }
-        .await;
-        match refreshed {
-            Ok(Ok(objects)) => set(&mut state, "objects", release::inventory_value(&objects)),
+            let mut session = open(&state, &ctx.config).await.map_err(|e| Unrenderable::Failed(e.into()))?;
+            let (fetcher, installation) = recorded(&ctx.config, &state, &private).map_err(Unrenderable::Failed)?;
+            install::refresh(&mut session, &fetcher, &installation).await
+        };
+        match refreshed.await {
+            Ok(objects) => set(&mut state, "objects", release::inventory_value(&objects)),
             // Comparing the cluster with a render of the changed chart would report its edits
             // as drift; the plan renders the chart as it is now and shows what changes.
-            Ok(Err(chart)) => diags.warning(
+            Err(Unrenderable::Changed(chart)) => diags.warning(
                 "Drift not checked",
                 format!("{}: drift in its objects is checked again once the next apply installs it.", install::changed_in_place(&chart)),
             ),
-            Err(e) => diags.error("Reading the release failed", release::error_text(&e)),
+            Err(Unrenderable::Failed(e)) => diags.error("Reading the release failed", release::error_text(&e.into())),
         }
         Read { state: Some(state), private, diags }
     }
@@ -469,19 +465,6 @@ fn installation_of(value: &Value, seed: Option<ReleaseSeed>) -> Option<Installat
         hooks: hooks_enabled(value),
         inventory: inventory_from(value),
     })
-}
-
-/// Renders the release a state records, as it was installed, against the cluster's
-/// capabilities.
-async fn render_recorded(
-    provider: &ProviderConfig,
-    state: &Value,
-    private: &Private,
-    session: &mut Session,
-) -> Result<Prepared, Unrenderable> {
-    let (fetcher, installation) = recorded(provider, state, private).map_err(Unrenderable::Failed)?;
-    let capabilities = session.capabilities().await.map_err(|e| Unrenderable::Failed(e.into()))?;
-    install::render_installed(&fetcher, &installation, Some(capabilities), session).await
 }
 
 /// The fetcher and the installation a state records.
