@@ -16,10 +16,14 @@
 #                          the OCI registry that tests/helm/test_oci.py pushes charts to and
 #                          pulls them from, on loopback. Required.
 #   venv/                  Python with scripts/requirements-test.txt (pytest, moto, boto3)
+#   prism/                 Prism (@stoplight/prism-cli), exactly as tests/standins/package-lock.json
+#                          pins it, installed with `npm ci` from the npm registry: the OpenAPI
+#                          proxy in front of the Cloudflare stand-in (tests/e2e/cloudflare.py).
+#                          Required; needs node >= 18.20.1 and npm (Debian: apt-get install nodejs npm).
 #
 # Idempotent: a second run only checks what is there (a few seconds). Progress and warnings
-# go to stderr, the closing summary to stdout. The two Terraform binaries, Helm and the
-# registry are required: OpenTofu never fails this script, it is reported as not built instead.
+# go to stderr, the closing summary to stdout. The two Terraform binaries, Helm, the registry
+# and Prism are required: OpenTofu never fails this script, it is reported as not built instead.
 #
 # Knobs: AQEMIA_TOOLS, AQEMIA_TERRAFORM_VERSION (1.11.4), AQEMIA_TERRAFORM_COMMIT (the first 12
 # hex digits of that tag's commit, for its nested modules), AQEMIA_BUILD_TERRAFORM=1,
@@ -286,6 +290,41 @@ fi
 ln -sfn "$registry_built" "$bin/registry"
 
 # ---------------------------------------------------------------------------------------------
+# Prism from the committed npm lock; required
+# ---------------------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+  die "node and npm are needed for Prism (the Cloudflare stand-in's contract proxy); on Debian: apt-get install nodejs npm"
+# Prism 5.14.2's engines field; 5.15 and later need Node 24.
+node -e 'const [a, b, c] = process.versions.node.split(".").map(Number);
+         process.exit(a > 18 || (a === 18 && (b > 20 || (b === 20 && c >= 1))) ? 0 : 1)' ||
+  die "Prism needs node >= 18.20.1, $(command -v node) is $(node --version)"
+standins="$root/tests/standins"
+prism_dir="$tools/prism"
+prism_ok() {
+  [[ -x "$prism_dir/node_modules/.bin/prism" ]] &&
+    cmp -s "$standins/package.json" "$prism_dir/package.json" &&
+    cmp -s "$standins/package-lock.json" "$prism_dir/package-lock.json"
+}
+if ! prism_ok; then
+  log="$tools/logs/prism-npm-ci.log"
+  start=$SECONDS
+  say "npm ci of tests/standins/package-lock.json into $prism_dir (log: $log)"
+  # Built beside the old one and swapped in whole, so an interrupted install never passes for done.
+  rm -rf "$prism_dir.tmp"
+  mkdir -p "$prism_dir.tmp"
+  cp "$standins/package.json" "$standins/package-lock.json" "$prism_dir.tmp/"
+  if ! (cd "$prism_dir.tmp" && npm ci --no-audit --no-fund --no-update-notifier) >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    die "npm ci of Prism failed (see $log)"
+  fi
+  rm -rf "$prism_dir"
+  mv "$prism_dir.tmp" "$prism_dir"
+  prism_ok || die "$prism_dir/node_modules/.bin/prism is missing after npm ci"
+  say "  done in $((SECONDS - start)) s"
+fi
+prism_version="$(node -p 'require(process.argv[1]).version' "$prism_dir/node_modules/@stoplight/prism-cli/package.json")"
+
+# ---------------------------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------------------------
 py_versions="$("$venv/bin/python" - <<'PY'
@@ -311,4 +350,5 @@ else
 fi
 printf '  %-22s %-12s %s\n' "bin/helm" "$(helm_tool_version "$bin/helm")" "$(readlink -f "$bin/helm")"
 printf '  %-22s %-12s %s\n' "bin/registry" "$(registry_tool_version "$bin/registry")" "$(readlink -f "$bin/registry")"
+printf '  %-22s %-12s %s (node %s)\n' "prism" "$prism_version" "$prism_dir/node_modules/.bin/prism" "$(node --version)"
 printf '  %-22s %s\n' "venv" "$py_versions"

@@ -17,7 +17,9 @@
 # pid file live in $AQEMIA_TOOLS/k8s/run. Ports are free loopback ports picked at each start.
 # Two kwok nodes, kwok-node-0 and kwok-node-1, carry the annotation kwok.x-k8s.io/node=fake but
 # not kwok's NoSchedule taint: there are no real nodes to protect, and what the provider
-# deploys must schedule as it would on EKS, without test-only tolerations.
+# deploys must schedule as it would on EKS, without test-only tolerations. Services of type
+# LoadBalancer get a hostname in AWS's format within a second; scripts/testbed/lb-standin
+# describes its test knobs and how to have it make the load balancers in an AWS stand-in.
 #
 # A cold build takes about 15 minutes on 2 cores (Kubernetes 12, kwok 2, etcd 1); a start
 # about 12 s. The Go build cache is the machine's own (GOCACHE), so a fresh clone on a machine
@@ -47,9 +49,11 @@ kube_dir="$k8s/kubernetes-v$kube_version"
 etcd_dir="$k8s/etcd-v$etcd_version"
 kwok_dir="$k8s/kwok-v$kwok_version"
 kube_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-# Stopped in reverse order: the clients first, etcd last. eks-authenticator is ours (see
-# scripts/testbed/): it lets EKS tokens minted by the provider in, as EKS itself would.
-components=(etcd eks-authenticator kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Stopped in reverse order: the clients first, etcd last. eks-authenticator and lb-standin are
+# ours (see scripts/testbed/): the first lets EKS tokens minted by the provider in, as EKS
+# itself would; the second gives Services of type LoadBalancer a hostname, as the AWS Load
+# Balancer Controller does on EKS, and on request a load balancer in an AWS stand-in.
+components=(etcd eks-authenticator kube-apiserver kube-controller-manager kube-scheduler kwok lb-standin)
 context=aqemia-testbed
 service_cidr=10.96.0.0/16
 service_ip=10.96.0.1
@@ -513,6 +517,7 @@ start_cluster() {
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --cidr 10.244.0.0/16 --node-lease-duration-seconds 40 \
     --server-address "127.0.0.1:$kwok_port"
+  launch lb-standin "$kubeconfig"
 
   nodes_manifest | kubectl apply -f - >/dev/null ||
     die "creating the kwok nodes failed; see $run/kube-apiserver.log"

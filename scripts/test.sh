@@ -52,8 +52,8 @@ cargo test --workspace --features terraform-provider-aqemia/conformance
 
 # The engines are libraries others can use: their docs build cleanly, and the Helm engine
 # packages and builds from its published files alone.
-step "cargo doc -p aqemia-tfplugin -p aqemia-helm -p aqemia-release -p aqemia-addon (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p aqemia-tfplugin -p aqemia-helm -p aqemia-release -p aqemia-addon
+step "cargo doc -p aqemia-tfplugin -p aqemia-helm -p aqemia-release -p aqemia-addon -p aqemia-cloudflare (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p aqemia-tfplugin -p aqemia-helm -p aqemia-release -p aqemia-addon -p aqemia-cloudflare
 step "cargo publish --dry-run -p aqemia-helm"
 cargo publish --dry-run --allow-dirty -p aqemia-helm
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from aws import AwsStandin
+from cloudflare import CloudflareStandin
 from harness import Terraform, install_into_mirror, write_cli_config
 from kube import TestBed
 
@@ -57,6 +58,30 @@ def aws(kube, tmp_path_factory):
     standin = AwsStandin(tmp_path_factory.mktemp("aws-standin"), kube=kube)
     yield standin
     standin.close()
+
+
+@pytest.fixture(scope="session")
+def cloudflare(tmp_path_factory):
+    """The Cloudflare stand-in (tests/e2e/cloudflare.py), started once per session: our fake of
+    the zones and DNS records API behind Prism, which checks every request and answer against
+    Cloudflare's OpenAPI description. Point the provider at `url` with `token`."""
+    standin = CloudflareStandin(tmp_path_factory.mktemp("cloudflare-standin"))
+    yield standin
+    standin.close()
+
+
+@pytest.fixture
+def cloudflare_clean(cloudflare):
+    """`cloudflare` empty: no zone, record or fault an earlier test left, and a new `token`.
+    A contract violation Prism reports during the test fails it, unless the test acknowledged
+    it with `cloudflare.violations(clear=True)`."""
+    cloudflare.reset()
+    cloudflare.violations(clear=True)
+    yield cloudflare
+    violations = cloudflare.violations(clear=True)
+    # Prism logs only the kind of a refusal; the client got the details (problem+json `validation`).
+    assert not violations, f"Prism reported contract violations (log: {cloudflare.prism_log}):\n" + "\n".join(
+        f"  {v['method'] or '-'} {v['path'] or '-'}: {v['kind']}: {v['message']}" for v in violations)
 
 
 @pytest.fixture

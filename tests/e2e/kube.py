@@ -1,5 +1,6 @@
 """The Kubernetes test bed (scripts/k8s-testbed.sh) as the end-to-end tests use it: a real
-kube-apiserver with etcd, the controller manager, the scheduler and kwok's fake nodes."""
+kube-apiserver with etcd, the controller manager, the scheduler and kwok's fake nodes, and a
+stand-in for the AWS Load Balancer Controller (scripts/testbed/lb-standin)."""
 
 import contextlib
 import fcntl
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "k8s-testbed.sh"
 # Where k8s-testbed.sh keeps its pid files and logs.
 RUN = Path(os.environ.get("AQEMIA_TOOLS", ROOT / ".tools")).resolve() / "k8s" / "run"
+# The kube-system ConfigMap that points scripts/testbed/lb-standin at an AWS stand-in.
+LB_STANDIN_CONFIG = "aqemia-lb-standin"
 
 
 class TestBed:
@@ -100,6 +103,36 @@ class TestBed:
             assert any(g in proc.stderr for g in gone), proc.stderr
             return None
         return json.loads(proc.stdout)
+
+    def lb_hostname(self, namespace, name, timeout=30):
+        """The hostname Service `name` was given (scripts/testbed/lb-standin does it for type
+        LoadBalancer), waiting up to `timeout` seconds for one; None if it has none by then."""
+        jsonpath = "{.status.loadBalancer.ingress[0].hostname}"
+        proc = self.kubectl("-n", namespace, "wait", f"--for=jsonpath={jsonpath}", f"--timeout={timeout}s", f"service/{name}", ok=False)
+        if proc.returncode != 0:
+            # "timed out waiting", or "condition not met" when timeout is 0
+            assert "timed out" in proc.stderr or "not met" in proc.stderr, proc.stderr
+            return None
+        return self.kubectl("-n", namespace, "get", "service", name, "-o", f"jsonpath={jsonpath}").stdout
+
+    @contextlib.contextmanager
+    def lb_standin_in_aws(self, aws, cluster):
+        """Within it, each Service of type LoadBalancer that scripts/testbed/lb-standin gives a
+        hostname gets a network load balancer in the AWS stand-in `aws` (aws.AwsStandin), in the
+        subnets of EKS cluster `cluster` there, and the hostname is its DNS name. A load balancer
+        goes with its Service, after the context too. The test bed has one such setting at a
+        time: entering fails while another context holds it."""
+        configmap = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": LB_STANDIN_CONFIG, "namespace": "kube-system"},
+            "data": {"aws_endpoint": aws.env["AWS_ENDPOINT_URL"], "region": aws.env["AWS_REGION"], "cluster": cluster},
+        }
+        self.kubectl("create", "-f", "-", input=json.dumps(configmap))
+        try:
+            yield
+        finally:
+            self.kubectl("-n", "kube-system", "delete", "configmap", LB_STANDIN_CONFIG, "--ignore-not-found")
 
     def cluster_hcl(self):
         return f'{{ kubeconfig_path = "{self.kubeconfig}", context = "{self.context}" }}'

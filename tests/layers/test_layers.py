@@ -26,6 +26,8 @@ FORBIDDEN = {
     "aqemia-release": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "aqemia-helm", "aqemia-addon", "tonic", "tonic-*"],
     # The add-on layer joins the two engines and stays a library: no Terraform, no cloud.
     "aqemia-addon": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "tonic", "tonic-*"],
+    # The Cloudflare client speaks HTTP to one API: no Terraform, no Kubernetes, no charts.
+    "aqemia-cloudflare": PROVIDER_AND_CLOUD + ["aqemia-tfplugin", "aqemia-helm", "aqemia-release", "aqemia-addon", "kube", "kube-*", "k8s-openapi", "tonic", "tonic-*"],
 }
 
 
@@ -70,13 +72,13 @@ def test_no_layer_depends_on_what_is_above_it():
 
 
 def test_the_provider_stands_on_every_layer():
-    """The other direction exists: the provider uses the SDK, both engines and the add-on
-    layer directly."""
+    """The other direction exists: the provider uses the SDK, both engines, the add-on layer
+    and the Cloudflare client directly."""
     metadata = cargo_metadata()
     names = {p["id"]: p["name"] for p in metadata["packages"]}
     provider = next(n for n in metadata["resolve"]["nodes"] if names[n["id"]] == "terraform-provider-aqemia")
     direct = {names[d["pkg"]] for d in provider["deps"]}
-    assert {"aqemia-tfplugin", "aqemia-helm", "aqemia-release", "aqemia-addon"} <= direct
+    assert {"aqemia-tfplugin", "aqemia-helm", "aqemia-release", "aqemia-addon", "aqemia-cloudflare"} <= direct
 
 
 def test_the_check_finds_a_forbidden_edge():
@@ -91,13 +93,14 @@ def test_the_check_finds_a_forbidden_edge():
         return {"pkg": f"{name} 0.1.0", "dep_kinds": [{"kind": kind}]}
 
     metadata = {
-        "packages": [pkg(n) for n in ["aqemia-helm", "aqemia-release", "aqemia-tfplugin", "aqemia-addon", "middle", "aws-sdk-ec2",
-                                      "terraform-provider-aqemia"]],
+        "packages": [pkg(n) for n in ["aqemia-helm", "aqemia-release", "aqemia-tfplugin", "aqemia-addon", "aqemia-cloudflare", "middle",
+                                      "aws-sdk-ec2", "terraform-provider-aqemia"]],
         "resolve": {"nodes": [
             {"id": "aqemia-helm 0.1.0", "deps": [edge("middle")]},
             {"id": "middle 0.1.0", "deps": [edge("aws-sdk-ec2"), edge("terraform-provider-aqemia", "dev")]},
             {"id": "aqemia-release 0.1.0", "deps": [edge("middle", "dev")]},
             {"id": "aqemia-tfplugin 0.1.0", "deps": []},
+            {"id": "aqemia-cloudflare 0.1.0", "deps": []},
             {"id": "aqemia-addon 0.1.0", "deps": [edge("aqemia-helm"), edge("aqemia-release")]},
             {"id": "aws-sdk-ec2 0.1.0", "deps": []},
             {"id": "terraform-provider-aqemia 0.1.0", "deps": []},

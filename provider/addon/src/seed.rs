@@ -56,13 +56,18 @@ impl ReleaseSeed {
     /// Gives each Secret a digest keyed with this seed (HMAC-SHA-256), where other objects have
     /// a plain one: Secret data is often short and guessable from a plain hash.
     pub fn key_secret_digests(&self, manifests: &mut [Manifest]) {
-        let key = self.derive(b"secret digests");
         for manifest in manifests.iter_mut().filter(|m| is_secret(&m.key)) {
-            let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
-            mac.update(manifest::canonical_text(&manifest.body).as_bytes());
-            let hex: String = mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect();
-            manifest.digest = format!("hmac-sha256:{hex}");
+            manifest.digest = self.keyed_digest(&manifest::canonical_text(&manifest.body));
         }
+    }
+
+    /// `hmac-sha256:<16 hex>` of `text`, keyed with this seed: a digest of secret data that
+    /// can be shown (in an annotation, a plan) without making the data guessable.
+    pub fn keyed_digest(&self, text: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.derive(b"secret digests")).expect("HMAC takes any key length");
+        mac.update(text.as_bytes());
+        let hex: String = mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("hmac-sha256:{hex}")
     }
 
     fn derive(&self, purpose: &[u8]) -> [u8; 32] {

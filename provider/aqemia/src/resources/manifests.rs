@@ -8,19 +8,18 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::release::{
-    error_text, failed, finish, inventory_from, inventory_value, keep_seed, new_seed, open, options, seed_of, set, try_open,
+    error_text, failed, finish, install_bodies, inventory_from, inventory_value, open, options, plan_bodies, planned_objects,
+    refresh_bodies, release_key, seed_of, set, try_open, Bodies,
 };
 use crate::config::ProviderConfig;
 use crate::cty::{Path, Type, Value};
 use crate::framework::timeouts::{self, Operation};
 use crate::framework::{Applied, Attribute, Block, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
 use aqemia_addon::documents;
-use aqemia_addon::release::{place_offline, Previous};
-use aqemia_addon::seed::{is_secret, ReleaseSeed};
-use aqemia_release::engine::{self, Failure, Installed, ReleaseError};
+use aqemia_addon::seed::ReleaseSeed;
+use aqemia_release::engine::{Failure, Installed, ReleaseError};
 use aqemia_release::inventory::Inventory;
-use aqemia_release::manifest::{self, Manifest};
-use aqemia_release::object::ObjectKey;
+use aqemia_release::manifest;
 
 pub const TYPE_NAME: &str = "aqemia_manifests";
 const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
@@ -102,20 +101,13 @@ impl Resource<ProviderConfig> for Manifests {
         // then they cannot be known.
         let key = seed_of(&plan.private);
         let objects = match plan_objects(ctx, plan, key.as_ref()).await {
-            Ok(Some(inventory)) => {
-                let digest =
-                    |k: &ObjectKey, d: &String| if key.is_none() && is_secret(k) { Value::unknown() } else { Value::string(d.clone()) };
-                Value::Map(inventory.iter().map(|(k, d)| (k.to_string(), digest(k, d))).collect())
-            }
-            Ok(None) => Value::unknown(),
+            Ok(inventory) => planned_objects(inventory, key.as_ref()),
             Err(e) => {
                 error_diagnostic(&e, &mut plan.diags);
                 Value::unknown()
             }
         };
-        if let Some(slot) = plan.planned.get_mut("objects") {
-            *slot = objects;
-        }
+        set(&mut plan.planned, "objects", objects);
     }
 
     async fn create(&self, ctx: &Context, planned: Value, mut private: Private) -> Applied {
@@ -124,7 +116,7 @@ impl Resource<ProviderConfig> for Manifests {
             Ok(key) => key,
             Err(detail) => return failed(planned, private, detail),
         };
-        let outcome = self.install(ctx, &planned, None, deadline, &key).await;
+        let outcome = install(ctx, &planned, None, deadline, &key).await;
         finish(planned, private, outcome, "creating")
     }
 
@@ -134,7 +126,7 @@ impl Resource<ProviderConfig> for Manifests {
             Ok(key) => key,
             Err(detail) => return failed(prior, private, detail),
         };
-        let outcome = self.install(ctx, &planned, Some(&prior), deadline, &key).await;
+        let outcome = install(ctx, &planned, Some(&prior), deadline, &key).await;
         // Rolled back: the cluster holds the prior configuration again, and so does the state.
         let base = if matches!(&outcome, Err(f) if f.rolled_back) { prior } else { planned };
         finish(base, private, outcome, "updating")
@@ -142,17 +134,8 @@ impl Resource<ProviderConfig> for Manifests {
 
     async fn read(&self, ctx: &Context, mut state: Value, private: Private) -> Read {
         let mut diags = Diagnostics::new();
-        let refreshed = async {
-            let mut session = open(&state, &ctx.config).await?;
-            let mut manifests = session.place(bodies(&state)?).await?;
-            // A release from before keys were kept has plain digests until its next apply.
-            if let Some(key) = seed_of(&private) {
-                key.key_secret_digests(&mut manifests);
-            }
-            session.refresh(&manifests, &inventory_from(&state)).await
-        }
-        .await;
-        match refreshed {
+        let session = open(&state, &ctx.config).await;
+        match refresh_bodies(session, bodies(&state), &inventory_from(&state), seed_of(&private).as_ref()).await {
             Ok(objects) => set(&mut state, "objects", inventory_value(&objects)),
             Err(e) => error_diagnostic(&e, &mut diags),
         }
@@ -165,31 +148,20 @@ impl Resource<ProviderConfig> for Manifests {
     }
 }
 
-impl Manifests {
-    async fn install(
-        &self,
-        ctx: &Context,
-        planned: &Value,
-        prior: Option<&Value>,
-        deadline: Instant,
-        key: &ReleaseSeed,
-    ) -> Result<Installed, Failure> {
-        let previous_inventory = prior.map(inventory_from).unwrap_or_default();
-        let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
-        let mut session = open(planned, &ctx.config).await.map_err(early)?;
-        let mut manifests = session.place(bodies(planned).map_err(early)?).await.map_err(early)?;
-        key.key_secret_digests(&mut manifests);
-        let previous = match prior {
-            Some(prior) => {
-                // What a rollback returns to, recorded with keyed digests too.
-                let mut manifests = session.place(bodies(prior).map_err(early)?).await.map_err(early)?;
-                key.key_secret_digests(&mut manifests);
-                Previous { manifests, ..Previous::default() }
-            }
-            None => Previous::default(),
-        };
-        session.install(manifests, &previous, &previous_inventory, &options(planned, deadline), &ctx.cancel).await
-    }
+async fn install(
+    ctx: &Context,
+    planned: &Value,
+    prior: Option<&Value>,
+    deadline: Instant,
+    key: &ReleaseSeed,
+) -> Result<Installed, Failure> {
+    let bodies = match prior {
+        Some(prior) => bodies(planned).and_then(|now| Ok(Bodies { now, before: Some(bodies(prior)?) })),
+        None => bodies(planned).map(|now| Bodies { now, before: None }),
+    };
+    let previous_inventory = prior.map(inventory_from).unwrap_or_default();
+    let session = open(planned, &ctx.config).await;
+    install_bodies(session, bodies, previous_inventory, &options(planned, deadline), &ctx.cancel, key).await
 }
 
 /// The object bodies of a state's or plan's documents.
@@ -198,40 +170,15 @@ fn bodies(value: &Value) -> Result<Vec<(usize, serde_json::Value)>, ReleaseError
     documents::parse(&as_strs(&texts)).map_err(|e| ReleaseError::Document { document: e.document, message: e.message })
 }
 
-/// The planned `objects`, `None` when they cannot be known yet. With a reachable cluster,
-/// each object that changes is also tried with a server-side dry run, so what the API server
-/// would reject fails the plan. Without one (it may not exist before this apply), kinds are
-/// placed from what the release itself says.
+/// The planned inventory, `None` when it cannot be known yet (see [`plan_bodies`]).
 async fn plan_objects(ctx: &Context, plan: &Plan, key: Option<&ReleaseSeed>) -> Result<Option<Inventory>, ReleaseError> {
     let (Some(_), Some(namespace)) = (known_documents(&plan.planned), plan.planned.get("namespace").and_then(Value::as_str)) else {
         return Ok(None);
     };
-    let bodies = bodies(&plan.planned)?;
-    let Some(mut session) = try_open(&plan.planned, &ctx.config).await else {
-        return Ok(place_offline(bodies, namespace).await?.map(|mut manifests| {
-            key.inspect(|key| key.key_secret_digests(&mut manifests));
-            engine::inventory_of(&manifests)
-        }));
-    };
-    let mut manifests: Vec<Manifest> = session.place(bodies).await?;
-    key.inspect(|key| key.key_secret_digests(&mut manifests));
-    let previous = match plan.is_create() {
-        true => Vec::new(),
-        false => session.place(self::bodies(&plan.prior)?).await?,
-    };
-    session.preview(&manifests, &inventory_from(&plan.prior), &previous, &super::release::forcing(&plan.planned)).await?;
-    Ok(Some(engine::inventory_of(&manifests)))
-}
-
-/// The release's key for its Secrets' digests: kept in private state, drawn by the first
-/// apply (or the first since keys were kept).
-fn release_key(private: &mut Private) -> Result<ReleaseSeed, String> {
-    let key = match seed_of(private) {
-        Some(key) => key,
-        None => new_seed()?,
-    };
-    keep_seed(private, &key);
-    Ok(key)
+    let before = if plan.is_create() { None } else { Some(bodies(&plan.prior)?) };
+    let session = try_open(&plan.planned, &ctx.config).await;
+    let forcing = super::release::forcing(&plan.planned);
+    plan_bodies(session, namespace, Bodies { now: bodies(&plan.planned)?, before }, &inventory_from(&plan.prior), &forcing, key).await
 }
 
 // ---- conversions ----

@@ -1,6 +1,8 @@
 //! The provider's resources and data sources.
 
+pub mod app;
 pub mod chart;
+pub mod checks;
 pub mod cluster;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -11,8 +13,11 @@ use crate::framework::Registry;
 
 /// Everything this build of the provider offers.
 pub fn registry() -> Registry {
-    let registry =
-        Registry::new("aqemia", crate::VERSION).resource(cluster::Cluster).resource(manifests::Manifests).resource(chart::ChartRelease);
+    let registry = Registry::new("aqemia", crate::VERSION)
+        .resource(cluster::Cluster)
+        .resource(manifests::Manifests)
+        .resource(chart::ChartRelease)
+        .resource(app::App);
     #[cfg(feature = "conformance")]
     let registry = conformance::register(registry);
     registry

@@ -10,10 +10,11 @@ use crate::config::ProviderConfig;
 use crate::connection::Connection;
 use crate::cty::{Path, Value};
 use crate::framework::{Applied, Attribute, Diagnostics, Private};
-use aqemia_addon::release::Session;
+use aqemia_addon::release::{place_offline, Previous, Session};
+use aqemia_addon::seed::is_secret;
 use aqemia_addon::seed::ReleaseSeed;
 use aqemia_release::apply::Forcing;
-use aqemia_release::engine::{Failure, Installed, Options, ReleaseError};
+use aqemia_release::engine::{self, Failure, Installed, Options, ReleaseError};
 use aqemia_release::inventory::{Inventory, ReleaseId};
 use aqemia_release::object::ObjectKey;
 
@@ -44,11 +45,8 @@ pub fn name_attribute() -> Attribute {
 
 pub fn validate_name(v: &Value) -> Result<(), String> {
     let name = v.as_str().unwrap_or_default();
-    let ok = (1..=53).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if ok {
+    // A DNS label, shorter: Helm keeps room for the suffixes of its release records.
+    if super::checks::is_dns_label(name) && name.len() <= 53 {
         Ok(())
     } else {
         Err(format!("{name:?} is not a valid release name: use 1 to 53 lowercase letters, digits or hyphens, like \"web-config\""))
@@ -81,7 +79,12 @@ pub fn connection(value: &Value) -> Result<Option<Connection>, ReleaseError> {
 
 /// The release a state or plan names, in its cluster.
 pub async fn open(value: &Value, provider: &ProviderConfig) -> Result<Session, ReleaseError> {
-    Ok(Session::new(client(value, provider).await?, release_id(value)))
+    open_release(value, provider, release_id(value)).await
+}
+
+/// The release `id`, in the cluster a value's `cluster` names.
+pub async fn open_release(value: &Value, provider: &ProviderConfig, id: ReleaseId) -> Result<Session, ReleaseError> {
+    Ok(Session::new(client(value, provider).await?, id))
 }
 
 /// A client of the cluster a value's `cluster` names.
@@ -93,9 +96,14 @@ pub async fn client(value: &Value, provider: &ProviderConfig) -> Result<kube::Cl
 /// A session at plan time, when the cluster answers; `None` when it cannot be reached (it may
 /// be created by this very apply).
 pub async fn try_open(value: &Value, provider: &ProviderConfig) -> Option<Session> {
+    try_open_release(value, provider, release_id(value)).await
+}
+
+/// [`try_open`] for the release `id`.
+pub async fn try_open_release(value: &Value, provider: &ProviderConfig, id: ReleaseId) -> Option<Session> {
     let connection = connection(value).ok()??;
     let client = connection.client(provider).await.ok()?;
-    Some(Session::new(client, release_id(value)))
+    Some(Session::new(client, id))
 }
 
 pub fn release_id(value: &Value) -> ReleaseId {
@@ -121,9 +129,14 @@ pub fn options(value: &Value, deadline: Instant) -> Options {
 }
 
 /// The state after create or update: what exists, whatever happened.
-pub fn finish(mut planned: Value, private: Private, outcome: Result<Installed, Failure>, verb: &str) -> Applied {
+pub fn finish(planned: Value, private: Private, outcome: Result<Installed, Failure>, verb: &str) -> Applied {
     let id = format!("{}/{}", text(&planned, "namespace"), text(&planned, "name"));
-    set(&mut planned, "id", Value::string(id.clone()));
+    finish_release(planned, private, outcome, verb, &id)
+}
+
+/// [`finish`] for a resource whose id is `id`.
+pub fn finish_release(mut planned: Value, private: Private, outcome: Result<Installed, Failure>, verb: &str, id: &str) -> Applied {
+    set(&mut planned, "id", Value::string(id));
     let mut diags = Diagnostics::new();
     let inventory = match outcome {
         Ok(installed) => {
@@ -159,11 +172,114 @@ pub fn failed(state: Value, private: Private, detail: String) -> Applied {
     Applied { state, private, diags }
 }
 
+/// Object bodies a resource produces itself (its documents, or objects built from its
+/// arguments), with those its prior state produced: what an upgrade may roll back to.
+pub struct Bodies {
+    pub now: Vec<(usize, serde_json::Value)>,
+    pub before: Option<Vec<(usize, serde_json::Value)>>,
+}
+
+/// Installs or upgrades a release of `bodies` with Secret digests keyed by `key`. A failure
+/// carries what exists, for the state.
+pub async fn install_bodies(
+    session: Result<Session, ReleaseError>,
+    bodies: Result<Bodies, ReleaseError>,
+    previous_inventory: Inventory,
+    options: &Options,
+    cancel: &CancellationToken,
+    key: &ReleaseSeed,
+) -> Result<Installed, Failure> {
+    let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
+    let (mut session, bodies) = (session.map_err(early)?, bodies.map_err(early)?);
+    let mut manifests = session.place(bodies.now).await.map_err(early)?;
+    key.key_secret_digests(&mut manifests);
+    let previous = match bodies.before {
+        Some(before) => {
+            // What a rollback returns to, recorded with keyed digests too.
+            let mut manifests = session.place(before).await.map_err(early)?;
+            key.key_secret_digests(&mut manifests);
+            Previous { manifests, ..Previous::default() }
+        }
+        None => Previous::default(),
+    };
+    session.install(manifests, &previous, &previous_inventory, options, cancel).await
+}
+
+/// The planned inventory of a release of `bodies`, `None` when it cannot be known yet. With a
+/// reachable cluster, each object that changes is also tried with a server-side dry run, so
+/// what the API server would refuse fails the plan. Without one (it may not exist before this
+/// apply), kinds are placed from what the release itself says.
+pub async fn plan_bodies(
+    session: Option<Session>,
+    namespace: &str,
+    bodies: Bodies,
+    recorded: &Inventory,
+    forcing: &Forcing,
+    key: Option<&ReleaseSeed>,
+) -> Result<Option<Inventory>, ReleaseError> {
+    let Some(mut session) = session else {
+        return Ok(place_offline(bodies.now, namespace).await?.map(|mut manifests| {
+            key.inspect(|key| key.key_secret_digests(&mut manifests));
+            engine::inventory_of(&manifests)
+        }));
+    };
+    let mut manifests = session.place(bodies.now).await?;
+    key.inspect(|key| key.key_secret_digests(&mut manifests));
+    let previous = match bodies.before {
+        Some(before) => session.place(before).await?,
+        None => Vec::new(),
+    };
+    session.preview(&manifests, recorded, &previous, forcing).await?;
+    Ok(Some(engine::inventory_of(&manifests)))
+}
+
+/// The planned `objects` from [`plan_bodies`]: unknown while it is, and a Secret's digest
+/// unknown until the release's key is drawn by its first apply.
+pub fn planned_objects(inventory: Option<Inventory>, key: Option<&ReleaseSeed>) -> Value {
+    let Some(inventory) = inventory else { return Value::unknown() };
+    let digest = |k: &ObjectKey, d: &String| if key.is_none() && is_secret(k) { Value::unknown() } else { Value::string(d.clone()) };
+    Value::Map(inventory.iter().map(|(k, d)| (k.to_string(), digest(k, d))).collect())
+}
+
+/// The release's objects as the cluster has them now: digests, or what drifted.
+pub async fn refresh_bodies(
+    session: Result<Session, ReleaseError>,
+    bodies: Result<Vec<(usize, serde_json::Value)>, ReleaseError>,
+    recorded: &Inventory,
+    key: Option<&ReleaseSeed>,
+) -> Result<Inventory, ReleaseError> {
+    let mut session = session?;
+    let mut manifests = session.place(bodies?).await?;
+    // A release from before keys were kept has plain digests until its next apply.
+    key.inspect(|key| key.key_secret_digests(&mut manifests));
+    session.refresh(&manifests, recorded).await
+}
+
+/// The release's key for its Secrets' digests: kept in private state, drawn by the first
+/// apply (or the first since keys were kept).
+pub fn release_key(private: &mut Private) -> Result<ReleaseSeed, String> {
+    let key = match seed_of(private) {
+        Some(key) => key,
+        None => new_seed()?,
+    };
+    keep_seed(private, &key);
+    Ok(key)
+}
+
 /// Uninstalls the release a state names; warns about the objects kept.
 pub async fn uninstall(prior: &Value, provider: &ProviderConfig, deadline: Instant, cancel: &CancellationToken) -> Diagnostics {
+    uninstall_release(open(prior, provider).await, &inventory_from(prior), &options(prior, deadline), cancel).await
+}
+
+/// Uninstalls the release a session names; warns about the objects kept.
+pub async fn uninstall_release(
+    session: Result<Session, ReleaseError>,
+    recorded: &Inventory,
+    options: &Options,
+    cancel: &CancellationToken,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let uninstalled = async { open(prior, provider).await?.uninstall(&inventory_from(prior), &options(prior, deadline), cancel).await };
-    match uninstalled.await {
+    match async { session?.uninstall(recorded, options, cancel).await }.await {
         Ok(kept) => warn_kept(&kept, &mut diags),
         Err(e) => diags.error("Release failed", error_text(&e)),
     }

@@ -9,6 +9,7 @@ use crate::framework::timeouts;
 use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema};
 
 use super::spec::{parse_version, Cidr};
+use crate::resources::checks::range;
 
 pub const TIMEOUTS: timeouts::Defaults = timeouts::Defaults {
     create: Duration::from_secs(60 * 60),
@@ -185,16 +186,6 @@ pub fn schema() -> Schema {
         );
     block = block.block(NestedBlock::new("ecr", Nesting::Single, ecr)).block(timeouts::block(&TIMEOUTS));
     Schema::new(0, block)
-}
-
-fn range(low: i64, high: i64) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |v| match v.as_number().and_then(|n| n.to_i64()) {
-        Some(n) if (low..=high).contains(&n) => Ok(()),
-        _ => Err(format!(
-            "{} is out of range; use a whole number from {low} to {high}",
-            v.as_number().map(|n| n.to_string()).unwrap_or_default()
-        )),
-    }
 }
 
 fn validate_name(v: &Value) -> Result<(), String> {
