@@ -133,6 +133,17 @@ impl Connection {
     }
 
     /// Names the cluster in messages.
+    /// A short name for the cluster: the EKS cluster's, or the kubeconfig context's.
+    pub fn label(&self) -> String {
+        match self {
+            Connection::Eks { name, .. } => name.clone(),
+            Connection::Kubeconfig { context: Some(context), .. } => context.clone(),
+            Connection::Kubeconfig { path, context: None } => {
+                path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+            }
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Connection::Eks { name, region, .. } => format!("EKS cluster {name} in {region}"),

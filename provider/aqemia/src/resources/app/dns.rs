@@ -89,10 +89,14 @@ impl Dns {
     }
 }
 
+/// Cloudflare's limit on a comment, on every plan.
+const COMMENT_LIMIT: usize = 100;
+
 /// The comment on every record aqemia writes: says who manages it, and lets a retried create
 /// recognise its own record.
 pub fn ownership_comment(owner: &str) -> String {
-    format!("managed by aqemia (aqemia_app {owner}); changes made elsewhere are reverted")
+    let comment = format!("managed by aqemia: aqemia_app {owner}; edits are reverted");
+    comment.chars().take(COMMENT_LIMIT).collect()
 }
 
 /// A client with the provider's token, or what to set.

@@ -274,9 +274,11 @@ async fn plan_dns(ctx: &Context, plan: &mut Plan) {
     set_dns(&mut plan.planned, "record_id", record_id);
 }
 
-/// `<stage>/<name>`, what the record's comment names.
+/// `<stage>/<name> in <cluster>`, what the record's comment names: two clusters that run the
+/// same app and stage never take each other's record for their own.
 fn owner(value: &Value) -> String {
-    format!("{}/{}", super::release::text(value, "stage"), super::release::text(value, "name"))
+    let cluster = super::release::connection(value).ok().flatten().map(|c| c.label()).unwrap_or_default();
+    format!("{}/{} in {cluster}", super::release::text(value, "stage"), super::release::text(value, "name"))
 }
 
 /// Writes the record after a successful install: waits for the load balancer's hostname
