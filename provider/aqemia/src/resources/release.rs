@@ -11,11 +11,11 @@ use crate::connection::Connection;
 use crate::cty::{Path, Value};
 use crate::framework::{Applied, Attribute, Diagnostics, Private};
 use aqemia_addon::release::{place_offline, Previous, Session};
-use aqemia_addon::seed::is_secret;
-use aqemia_addon::seed::ReleaseSeed;
+use aqemia_addon::seed::{is_secret, ReleaseSeed};
 use aqemia_release::apply::Forcing;
 use aqemia_release::engine::{self, Failure, Installed, Options, ReleaseError};
 use aqemia_release::inventory::{Inventory, ReleaseId};
+use aqemia_release::manifest::Manifest;
 use aqemia_release::object::ObjectKey;
 
 /// Where a release's seed is kept: private state, never shown in a plan. A chart's renders
@@ -191,15 +191,10 @@ pub async fn install_bodies(
 ) -> Result<Installed, Failure> {
     let early = |error: ReleaseError| Failure { inventory: previous_inventory.clone(), error, rolled_back: false };
     let (mut session, bodies) = (session.map_err(early)?, bodies.map_err(early)?);
-    let mut manifests = session.place(bodies.now).await.map_err(early)?;
-    key.key_secret_digests(&mut manifests);
+    let manifests = place_keyed(&mut session, bodies.now, Some(key)).await.map_err(early)?;
     let previous = match bodies.before {
-        Some(before) => {
-            // What a rollback returns to, recorded with keyed digests too.
-            let mut manifests = session.place(before).await.map_err(early)?;
-            key.key_secret_digests(&mut manifests);
-            Previous { manifests, ..Previous::default() }
-        }
+        // What a rollback returns to, recorded with keyed digests too.
+        Some(before) => Previous { manifests: place_keyed(&mut session, before, Some(key)).await.map_err(early)?, ..Previous::default() },
         None => Previous::default(),
     };
     session.install(manifests, &previous, &previous_inventory, options, cancel).await
@@ -223,8 +218,7 @@ pub async fn plan_bodies(
             engine::inventory_of(&manifests)
         }));
     };
-    let mut manifests = session.place(bodies.now).await?;
-    key.inspect(|key| key.key_secret_digests(&mut manifests));
+    let manifests = place_keyed(&mut session, bodies.now, key).await?;
     let previous = match bodies.before {
         Some(before) => session.place(before).await?,
         None => Vec::new(),
@@ -249,10 +243,20 @@ pub async fn refresh_bodies(
     key: Option<&ReleaseSeed>,
 ) -> Result<Inventory, ReleaseError> {
     let mut session = session?;
-    let mut manifests = session.place(bodies?).await?;
     // A release from before keys were kept has plain digests until its next apply.
-    key.inspect(|key| key.key_secret_digests(&mut manifests));
+    let manifests = place_keyed(&mut session, bodies?, key).await?;
     session.refresh(&manifests, recorded).await
+}
+
+/// `bodies` placed in the release's cluster, Secrets' digests keyed with `key` when there is one.
+async fn place_keyed(
+    session: &mut Session,
+    bodies: Vec<(usize, serde_json::Value)>,
+    key: Option<&ReleaseSeed>,
+) -> Result<Vec<Manifest>, ReleaseError> {
+    let mut manifests = session.place(bodies).await?;
+    key.inspect(|key| key.key_secret_digests(&mut manifests));
+    Ok(manifests)
 }
 
 /// The release's key for its Secrets' digests: kept in private state, drawn by the first

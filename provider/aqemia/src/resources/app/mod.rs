@@ -18,6 +18,7 @@ use crate::config::ProviderConfig;
 use crate::cty::Value;
 use crate::framework::timeouts::Operation;
 use crate::framework::{Applied, Context, Diagnostics, Plan, Private, Read, Resource, Schema};
+use aqemia_cloudflare::Record;
 use aqemia_release::apply::Forcing;
 use aqemia_release::engine::Options;
 use aqemia_release::inventory::ReleaseId;
@@ -283,27 +284,43 @@ fn owner(value: &Value) -> String {
 
 /// Writes the record after a successful install: waits for the load balancer's hostname
 /// when it points there, moves it when its zone or name changed, deletes it when the block
-/// is gone. `state` gets what Cloudflare holds.
+/// is gone. `state` gets what Cloudflare holds; after a failure, the record that still exists.
 async fn write_record(ctx: &Context, prior: Option<&Value>, state: &mut Value, deadline: Instant) -> Result<(), Problem> {
     let had = prior.and_then(RecordRef::of);
-    let want = Dns::from_value(state);
-    if want.is_none() || had.as_ref().is_some_and(|h| want.as_ref().is_some_and(|w| w.name != h.name)) {
-        // Deleted before the new one is made: Cloudflare refuses two records of one name.
-        if let Some(had) = &had {
-            let client = dns::client(&ctx.config)?;
-            if let Err(problem) = dns::delete_record(&client, &had.zone_id, &had.id).await {
-                keep_record(prior, state);
-                return Err(problem);
-            }
+    let mut had_deleted = false;
+    match reconcile_record(ctx, had.as_ref(), state, deadline, &mut had_deleted).await {
+        Ok(Some((zone_id, record))) => {
+            set_dns(state, "zone_id", Value::string(zone_id));
+            set_dns(state, "record_id", Value::string(record.id));
+            set_dns(state, "content", Value::string(record.content));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(problem) => {
+            keep_record(if had_deleted { None } else { prior }, state);
+            Err(problem)
         }
     }
-    let Some(dns) = want else { return Ok(()) };
-    // Until the new record exists, the state names none.
-    set_dns(state, "record_id", Value::Null);
-    set_dns(state, "content", Value::Null);
+}
+
+/// The record `state` asks for, made or brought in line: its zone's id and the record.
+async fn reconcile_record(
+    ctx: &Context,
+    had: Option<&RecordRef>,
+    state: &Value,
+    deadline: Instant,
+    had_deleted: &mut bool,
+) -> Result<Option<(String, Record)>, Problem> {
+    let Some(dns) = Dns::from_value(state) else {
+        if let Some(had) = had {
+            dns::delete_record(&dns::client(&ctx.config)?, &had.zone_id, &had.id).await?;
+            *had_deleted = true;
+        }
+        return Ok(None);
+    };
     let client = dns::client(&ctx.config)?;
     let zone = dns::zone(&client, &dns).await?;
-    set_dns(state, "zone_id", Value::string(zone.id.clone()));
+    // Known before anything is deleted: a load balancer that never comes leaves the old record.
     let content = match (&dns.target, &dns.load_balancer_service) {
         (Some(target), _) => target.clone(),
         (None, Some((namespace, name))) => {
@@ -314,13 +331,23 @@ async fn write_record(ctx: &Context, prior: Option<&Value>, state: &mut Value, d
             })?;
             dns::wait_for_load_balancer(&kube, (namespace, name), deadline, &ctx.cancel).await?
         }
-        (None, None) => unreachable!("validation requires a target or a load balancer service"),
+        (None, None) => {
+            return Err(Problem {
+                attribute: None,
+                summary: "Missing target",
+                detail: "set dns.load_balancer_service or dns.target".into(),
+            })
+        }
     };
-    let known = had.filter(|h| h.zone_id == zone.id && h.name == dns.name).map(|h| h.id);
-    let record = dns::ensure_record(&client, &zone, known.as_deref(), &dns.spec(&content, &owner(state)), dns.adopt_existing).await?;
-    set_dns(state, "record_id", Value::string(record.id));
-    set_dns(state, "content", Value::string(record.content));
-    Ok(())
+    let reusable = had.filter(|h| h.zone_id == zone.id && h.name == dns.name);
+    if let (Some(had), None) = (had, reusable) {
+        // Deleted before the new one is made: Cloudflare refuses two records of one name.
+        dns::delete_record(&client, &had.zone_id, &had.id).await?;
+        *had_deleted = true;
+    }
+    let spec = dns.spec(&content, &owner(state));
+    let record = dns::ensure_record(&client, &zone, reusable.map(|h| h.id.as_str()), &spec, dns.adopt_existing).await?;
+    Ok(Some((zone.id, record)))
 }
 
 /// After a failed install: the record is what the prior state said (none on create).
