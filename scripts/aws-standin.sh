@@ -14,6 +14,8 @@ tools="${AQEMIA_TOOLS:-$root/.tools}"
 run="$tools/aws-standin"
 standin="${AQEMIA_AWS_STANDIN:-$root/../shared/standins/aws_standin.py}"
 python="$tools/venv/bin/python"
+# shellcheck source=lib/ports.sh
+source "$root/scripts/lib/ports.sh"
 
 say() { printf '[aws-standin] %s\n' "$*" >&2; }
 die() { printf '[aws-standin] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -45,7 +47,7 @@ cmd_start() {
   [[ -x "$python" ]] || die "no tools venv; run scripts/install-tools.sh first"
   mkdir -p "$run"
   sed -n 's/^ *certificate-authority-data: *//p' "$KUBECONFIG" | head -1 | base64 -d >"$run/ca.crt"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  port="$(free_ports 1)"
   MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_EC2_LOAD_DEFAULT_AMIS=false STANDIN_EKS_POLLS=2 \
     STANDIN_EKS_ENDPOINT="$server" STANDIN_EKS_CA_FILE="$run/ca.crt" \
     setsid "$python" "$standin" --host 127.0.0.1 --port "$port" </dev/null >"$run/standin.log" 2>&1 &

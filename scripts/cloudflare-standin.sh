@@ -17,6 +17,8 @@ run="$tools/cloudflare-standin"
 contract="$root/../shared/api-specs/cloudflare/dns-subset-2024-08-06.overlaid.json"
 prism="$tools/prism/node_modules/.bin/prism"
 zone=example.com
+# shellcheck source=lib/ports.sh
+source "$root/scripts/lib/ports.sh"
 
 say() { printf '[cloudflare-standin] %s\n' "$*" >&2; }
 die() { printf '[cloudflare-standin] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -37,7 +39,6 @@ export CLOUDFLARE_API_TOKEN=$(cat "$run/token")
 ENV
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_for() { # what, pid, log, pattern
   for _ in $(seq 300); do
@@ -62,7 +63,7 @@ cmd_start() {
   wait_for "the fake" "$(cat "$run/fake.pid")" "$run/fake.log" '^listening '
   echo "http://$(sed -n 's/^listening //p' "$run/fake.log" | head -1)" >"$run/fake-url"
   local port
-  port="$(free_port)"
+  port="$(free_ports 1)"
   setsid node "$prism" proxy "$contract" "$(cat "$run/fake-url")" -h 127.0.0.1 -p "$port" --errors </dev/null >"$run/prism.log" 2>&1 &
   echo "$!" >"$run/prism.pid"
   wait_for "Prism" "$(cat "$run/prism.pid")" "$run/prism.log" 'Prism is listening'

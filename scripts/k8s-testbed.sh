@@ -60,6 +60,8 @@ service_ip=10.96.0.1
 
 # shellcheck source=lib/go-module.sh
 source "$root/scripts/lib/go-module.sh"
+# shellcheck source=lib/ports.sh
+source "$root/scripts/lib/ports.sh"
 
 say() { printf '[k8s-testbed] %s\n' "$*" >&2; }
 die() { printf '[k8s-testbed] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -254,17 +256,6 @@ cmd_stop() {
   lock
   stop_all
   say "stopped"
-}
-
-# Free loopback ports, all bound at once so none is handed out twice.
-free_ports() { # count
-  python3 - "$1" <<'PY'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
 }
 
 # A certificate signed by the test bed's CA; $3 are the extension lines.

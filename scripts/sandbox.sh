@@ -13,6 +13,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# shellcheck source=lib/ports.sh
+source "$root/scripts/lib/ports.sh"
 
 scripts/install-tools.sh >/dev/null
 terraform_bin="$root/.tools/bin/terraform-current"
@@ -29,7 +31,7 @@ kubectl -n kube-system create configmap aqemia-lb-standin --from-literal=aws_end
   --from-literal=region="$AWS_REGION" --from-literal=cluster=aqemia-dev --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # Traefik's chart comes from ../shared/charts, served for as long as Terraform runs (a destroy
 # renders the release again for its delete hooks).
-charts_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+charts_port="$(free_ports 1)"
 python3 -m http.server --bind 127.0.0.1 --directory "$root/../shared/charts" "$charts_port" >/dev/null 2>&1 &
 charts_pid=$!
 trap 'kill "$charts_pid" 2>/dev/null || true' EXIT
